@@ -1,0 +1,80 @@
+"""Typed records passed between the crawl stages and across the spool.
+
+`Page` is what the spider hands to extraction (a fetched candidate article page);
+`Article` is what extraction produces and what the spool and the loader carry.
+This module touches nothing: no I/O, no network, no database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(slots=True)
+class Page:
+    """A fetched page the spider believes may be an article."""
+
+    url: str  # final URL after redirects
+    source: str
+    html: str
+    status: int
+    fetched_at: datetime  # timezone-aware UTC
+    discovered_via: str = "link"  # feed | sitemap | link | url
+
+
+@dataclass(slots=True)
+class Article:
+    """One clean article, as extraction produced it. The loader derives canonical URL and hashes."""
+
+    url: str
+    source: str
+    text: str  # paragraphs separated by one blank line
+    fetched_at: datetime
+    http_status: int
+    extractor_version: str
+    canonical_url: str | None = None  # as stated by the page (rel=canonical / og:url), unnormalised
+    title: str | None = None
+    authors: list[str] = field(default_factory=list)
+    published_at: datetime | None = None
+    modified_at: datetime | None = None
+    language: str | None = None
+    description: str | None = None
+    site_name: str | None = None
+    image_url: str | None = None
+    tags: list[str] = field(default_factory=list)
+    # field name -> method that produced it (json-ld, meta, trafilatura, htmldate, ...)
+    field_sources: dict[str, str] = field(default_factory=dict)
+
+    _DATETIME_FIELDS = ("fetched_at", "published_at", "modified_at")
+
+    def to_dict(self) -> dict:
+        data = dataclasses.asdict(self)
+        for name in self._DATETIME_FIELDS:
+            if data[name] is not None:
+                data[name] = data[name].isoformat()
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Article:
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise ValueError(f"unknown article fields: {sorted(unknown)}")
+        values = dict(data)
+        for name in cls._DATETIME_FIELDS:
+            if values.get(name) is not None:
+                parsed = datetime.fromisoformat(values[name])
+                if parsed.tzinfo is None:
+                    raise ValueError(f"{name} has no UTC offset: {values[name]!r}")
+                values[name] = parsed
+        return cls(**values)
+
+    @classmethod
+    def from_json(cls, line: str) -> Article:
+        return cls.from_dict(json.loads(line))

@@ -1,0 +1,1 @@
+"""Scrapy spiders. One generic spider is driven by a configured source."""

@@ -1,0 +1,158 @@
+"""The durable hand-off between crawling and loading: append-only segment files under the data directory.
+
+Layout under <data_dir>/spool:
+    open/    segments being written (<name>.jsonl.part); never read by the loader
+    ready/   closed segments (<name>.jsonl), fsynced and renamed atomically; the loader's input
+    runs/    one JSON summary per finished crawl run (<run_id>.json), loaded into crawl_runs
+    bad/     segments the loader could not read, set aside with an error naming them
+
+A record is durable once its segment is in ready/. This module touches only the spool directory.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from crawler.records import Article
+
+SEGMENT_SUFFIX = ".jsonl"
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolPaths:
+    root: Path
+
+    @property
+    def open(self) -> Path:
+        return self.root / "open"
+
+    @property
+    def ready(self) -> Path:
+        return self.root / "ready"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    @property
+    def bad(self) -> Path:
+        return self.root / "bad"
+
+    def create(self) -> SpoolPaths:
+        for path in (self.open, self.ready, self.runs, self.bad):
+            path.mkdir(parents=True, exist_ok=True)
+        return self
+
+    def ready_segments(self) -> list[Path]:
+        """Closed segments, oldest first (names start with a UTC timestamp)."""
+        if not self.ready.is_dir():
+            return []
+        return sorted(p for p in self.ready.iterdir() if p.name.endswith(SEGMENT_SUFFIX))
+
+    def run_summaries(self) -> list[Path]:
+        if not self.runs.is_dir():
+            return []
+        return sorted(p for p in self.runs.iterdir() if p.suffix == ".json")
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write a whole file so that readers see either nothing or all of it."""
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+class SpoolWriter:
+    """Appends articles to a segment and closes it atomically every `max_records` records and at close()."""
+
+    def __init__(self, root: Path, source: str, run_id: str, max_records: int = 200):
+        self.paths = SpoolPaths(root).create()
+        self.source = source
+        self.run_id = run_id
+        self.max_records = max_records
+        self._fh = None
+        self._name: str | None = None
+        self._count = 0
+        self.segments_closed = 0
+        self.records_written = 0
+
+    def append(self, article: Article) -> None:
+        if self._fh is None:
+            self._open()
+        line = article.to_json() + "\n"
+        self._fh.write(line.encode("utf-8", "surrogatepass"))
+        self._count += 1
+        self.records_written += 1
+        if self._count >= self.max_records:
+            self.flush_segment()
+
+    def _open(self) -> None:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        self._name = f"{stamp}-{self.source}-{self.run_id[:8]}-{uuid.uuid4().hex[:8]}"
+        self._fh = open(self.paths.open / (self._name + SEGMENT_SUFFIX + ".part"), "wb")
+        self._count = 0
+
+    def flush_segment(self) -> Path | None:
+        """Close the current segment (fsync, rename into ready/). Returns its path, or None if none was open."""
+        if self._fh is None:
+            return None
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+        self._fh.close()
+        part = self.paths.open / (self._name + SEGMENT_SUFFIX + ".part")
+        final = self.paths.ready / (self._name + SEGMENT_SUFFIX)
+        os.replace(part, final)
+        _fsync_dir(self.paths.ready)
+        self._fh = None
+        self.segments_closed += 1
+        return final
+
+    def close(self) -> None:
+        self.flush_segment()
+
+
+def write_run_summary(root: Path, summary: dict) -> Path:
+    """Record a finished crawl run in the spool; the loader copies it into crawl_runs."""
+    paths = SpoolPaths(root).create()
+    path = paths.runs / f"{summary['run_id']}.json"
+    write_atomically(path, json.dumps(summary, ensure_ascii=False, default=str).encode())
+    return path
+
+
+def read_segment(path: Path) -> list[Article]:
+    """Every article of a closed segment. Raises ValueError naming the line on any corrupt record."""
+    articles = []
+    with open(path, "rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.endswith(b"\n"):
+                raise ValueError(f"{path.name}: line {number} is truncated")
+            try:
+                articles.append(Article.from_json(raw.decode("utf-8", "surrogatepass")))
+            except (ValueError, TypeError, UnicodeDecodeError) as exc:
+                raise ValueError(f"{path.name}: line {number}: {exc}") from None
+    return articles
+
+
+def set_aside(root: Path, segment: Path) -> Path:
+    """Move an unreadable segment out of the loader's way, keeping it for inspection."""
+    paths = SpoolPaths(root).create()
+    target = paths.bad / segment.name
+    os.replace(segment, target)
+    return target

@@ -1,0 +1,363 @@
+"""Load and validate newsingest.toml once, at start, into typed settings.
+
+Errors name the file, the source and the key (ConfigError, exit status 2 in the CLI).
+Defaults live in ingest/defaults.py; this module only reads files and the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from ingest import defaults
+
+CONFIG_ENV = "NEWSINGEST_CONFIG"
+DATABASE_URL_ENV = "DATABASE_URL"
+DATA_DIR_ENV = "NEWSINGEST_DATA_DIR"
+DEFAULT_CONFIG_NAME = "newsingest.toml"
+
+_SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
+_DURATION_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class ConfigError(Exception):
+    """A config value is wrong. The message names file, source and key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    name: str
+    start_urls: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    allowed_domains: tuple[str, ...] = ()
+    allow: tuple[str, ...] = ()
+    deny: tuple[str, ...] = ()
+    article_pattern: str | None = None
+    max_pages: int = 1000
+    interval: float = 900.0
+    follow_links: bool = True
+    allow_private_hosts: bool = False
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """Allowed domains: as configured, else the hosts of every configured URL."""
+        if self.allowed_domains:
+            return self.allowed_domains
+        hosts = []
+        for url in (*self.start_urls, *self.feeds, *self.sitemaps):
+            host = urlsplit(url).hostname
+            if host and host not in hosts:
+                hosts.append(host)
+        return tuple(hosts)
+
+
+@dataclass(frozen=True, slots=True)
+class CrawlSettings:
+    user_agent: str
+    contact_url: str
+    obey_robots_txt: bool
+    download_delay: float
+    autothrottle: bool
+    concurrent_requests: int
+    concurrent_requests_per_host: int
+    download_timeout: float
+    max_response_bytes: int
+    max_redirects: int
+    max_pages: int
+    extract_workers: int
+    min_article_chars: int
+    allow_private_hosts: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path | None  # None when no file was found: defaults only
+    database_url: str | None
+    data_dir: Path
+    crawl: CrawlSettings
+    load_interval: float
+    sources: tuple[Source, ...] = field(default=())
+
+    def source(self, name: str) -> Source:
+        for source in self.sources:
+            if source.name == name:
+                return source
+        known = ", ".join(s.name for s in self.sources) or "none"
+        raise ConfigError(f"{self.path or 'config'}: no source named {name!r} (configured: {known})")
+
+    @property
+    def spool_dir(self) -> Path:
+        return self.data_dir / "spool"
+
+
+def find_config_path(explicit: str | os.PathLike | None) -> Path | None:
+    """--config, else $NEWSINGEST_CONFIG, else ./newsingest.toml if present."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(CONFIG_ENV):
+        return Path(os.environ[CONFIG_ENV])
+    local = Path(DEFAULT_CONFIG_NAME)
+    return local if local.exists() else None
+
+
+def load_config(explicit: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    path = find_config_path(explicit)
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            with open(path, "rb") as fh:
+                raw = tomllib.load(fh)
+        except FileNotFoundError:
+            raise ConfigError(f"{path}: config file not found") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
+    return parse_config(raw, path, env)
+
+
+def parse_config(raw: dict[str, Any], path: Path | None, env: dict[str, str] | None = None) -> Config:
+    env = os.environ if env is None else env
+    where = str(path) if path else "config"
+    v = _Validator(where)
+    v.no_unknown(raw, {"database", "service", "crawl", "load", "sources"}, "")
+
+    database = v.table(raw, "database")
+    v.no_unknown(database, set(defaults.DATABASE), "database.")
+    database_url = v.optional_str(database, "url", "database.") or None
+    if env.get(DATABASE_URL_ENV):
+        database_url = env[DATABASE_URL_ENV]
+
+    service = v.table(raw, "service")
+    v.no_unknown(service, set(defaults.SERVICE), "service.")
+    data_dir_value = v.optional_str(service, "data_dir", "service.")
+    data_dir = _data_dir(data_dir_value, path, env)
+
+    crawl = _parse_crawl(v, v.table(raw, "crawl"))
+
+    load = v.table(raw, "load")
+    v.no_unknown(load, set(defaults.LOAD), "load.")
+    load_interval = v.duration(load, "interval", "load.", defaults.LOAD["interval"])
+
+    sources_raw = raw.get("sources", [])
+    if not isinstance(sources_raw, list):
+        raise ConfigError(f"{where}: key 'sources': expected [[sources]] tables, got {_kind(sources_raw)}")
+    sources: list[Source] = []
+    for index, item in enumerate(sources_raw):
+        source = _parse_source(v, item, index, crawl)
+        if any(s.name == source.name for s in sources):
+            raise ConfigError(f"{where}: source {source.name!r}: key 'name': duplicate source name")
+        sources.append(source)
+
+    return Config(
+        path=path,
+        database_url=database_url,
+        data_dir=data_dir,
+        crawl=crawl,
+        load_interval=load_interval,
+        sources=tuple(sources),
+    )
+
+
+def _data_dir(configured: str | None, path: Path | None, env: dict[str, str]) -> Path:
+    if env.get(DATA_DIR_ENV):
+        return Path(env[DATA_DIR_ENV]).expanduser()
+    if configured:
+        candidate = Path(configured).expanduser()
+        if not candidate.is_absolute() and path is not None:
+            candidate = path.parent / candidate
+        return candidate
+    base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "newsingest"
+
+
+def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
+    d = defaults.CRAWL
+    p = "crawl."
+    v.no_unknown(table, set(d), p)
+    contact_url = v.string(table, "contact_url", p, d["contact_url"])
+    user_agent = v.string(table, "user_agent", p, d["user_agent"]).replace("{contact_url}", contact_url)
+    return CrawlSettings(
+        user_agent=user_agent,
+        contact_url=contact_url,
+        obey_robots_txt=v.boolean(table, "obey_robots_txt", p, d["obey_robots_txt"]),
+        download_delay=v.number(table, "download_delay", p, d["download_delay"], minimum=0),
+        autothrottle=v.boolean(table, "autothrottle", p, d["autothrottle"]),
+        concurrent_requests=v.integer(table, "concurrent_requests", p, d["concurrent_requests"], minimum=1),
+        concurrent_requests_per_host=v.integer(
+            table, "concurrent_requests_per_host", p, d["concurrent_requests_per_host"], minimum=1
+        ),
+        download_timeout=v.number(table, "download_timeout", p, d["download_timeout"], minimum=0.1),
+        max_response_bytes=v.integer(table, "max_response_bytes", p, d["max_response_bytes"], minimum=1024),
+        max_redirects=v.integer(table, "max_redirects", p, d["max_redirects"], minimum=0),
+        max_pages=v.integer(table, "max_pages", p, d["max_pages"], minimum=1),
+        extract_workers=v.integer(table, "extract_workers", p, d["extract_workers"], minimum=0),
+        min_article_chars=v.integer(table, "min_article_chars", p, d["min_article_chars"], minimum=0),
+        allow_private_hosts=v.boolean(table, "allow_private_hosts", p, d["allow_private_hosts"]),
+    )
+
+
+def _parse_source(v: _Validator, item: Any, index: int, crawl: CrawlSettings) -> Source:
+    if not isinstance(item, dict):
+        raise ConfigError(f"{v.where}: sources[{index}]: expected a table, got {_kind(item)}")
+    name = item.get("name")
+    label = f"source {name!r}" if isinstance(name, str) and name else f"sources[{index}]"
+    sv = _Validator(f"{v.where}: {label}")
+    d = defaults.SOURCE
+    sv.no_unknown(item, set(d), "")
+    if not isinstance(name, str) or not _SOURCE_NAME.match(name):
+        raise ConfigError(
+            f"{v.where}: {label}: key 'name': required; letters, digits, '.', '_' or '-', at most 64 characters"
+        )
+    start_urls = sv.urls(item, "start_urls")
+    feeds = sv.urls(item, "feeds")
+    sitemaps = sv.urls(item, "sitemaps")
+    if not (start_urls or feeds or sitemaps):
+        raise ConfigError(f"{v.where}: {label}: key 'start_urls': a source needs start_urls, feeds or sitemaps")
+    allowed_domains = sv.string_list(item, "allowed_domains")
+    for domain in allowed_domains:
+        if "/" in domain or ":" in domain or not domain.strip("."):
+            raise ConfigError(f"{v.where}: {label}: key 'allowed_domains': {domain!r} is not a host name")
+    max_pages = item.get("max_pages", None)
+    return Source(
+        name=name,
+        start_urls=start_urls,
+        feeds=feeds,
+        sitemaps=sitemaps,
+        allowed_domains=tuple(d.lower().strip(".") for d in allowed_domains),
+        allow=sv.patterns(item, "allow"),
+        deny=sv.patterns(item, "deny"),
+        article_pattern=sv.pattern(item, "article_pattern"),
+        max_pages=crawl.max_pages if max_pages is None else sv.integer(item, "max_pages", "", 0, minimum=1),
+        interval=sv.duration(item, "interval", "", d["interval"]),
+        follow_links=sv.boolean(item, "follow_links", "", d["follow_links"]),
+        allow_private_hosts=sv.boolean(item, "allow_private_hosts", "", crawl.allow_private_hosts),
+    )
+
+
+def _kind(value: Any) -> str:
+    return {
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        str: "a string",
+        list: "a list",
+        dict: "a table",
+    }.get(type(value), type(value).__name__)
+
+
+class _Validator:
+    """Typed getters that raise ConfigError naming where/key."""
+
+    def __init__(self, where: str):
+        self.where = where
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.where}: key '{key}': {message}")
+
+    def table(self, raw: dict, key: str) -> dict:
+        value = raw.get(key, {})
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a [{key}] table, got {_kind(value)}")
+        return value
+
+    def no_unknown(self, table: dict, known: set[str], prefix: str) -> None:
+        for key in table:
+            if key not in known:
+                hint = ", ".join(sorted(known))
+                raise self.fail(prefix + key, f"unknown key (known keys: {hint})")
+
+    def string(self, table: dict, key: str, prefix: str, default: str) -> str:
+        value = table.get(key, default)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(prefix + key, f"expected a non-empty string, got {_kind(value)}")
+        return value
+
+    def optional_str(self, table: dict, key: str, prefix: str) -> str | None:
+        value = table.get(key)
+        if value is not None and not isinstance(value, str):
+            raise self.fail(prefix + key, f"expected a string, got {_kind(value)}")
+        return value
+
+    def boolean(self, table: dict, key: str, prefix: str, default: bool) -> bool:
+        value = table.get(key, default)
+        if not isinstance(value, bool):
+            raise self.fail(prefix + key, f"expected true or false, got {_kind(value)}")
+        return value
+
+    def integer(self, table: dict, key: str, prefix: str, default: int, minimum: int | None = None) -> int:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.fail(prefix + key, f"expected an integer, got {_kind(value)} {value!r}")
+        if minimum is not None and value < minimum:
+            raise self.fail(prefix + key, f"must be at least {minimum}, got {value}")
+        return value
+
+    def number(self, table: dict, key: str, prefix: str, default: float, minimum: float | None = None) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise self.fail(prefix + key, f"expected a number, got {_kind(value)} {value!r}")
+        if minimum is not None and value < minimum:
+            raise self.fail(prefix + key, f"must be at least {minimum}, got {value}")
+        return float(value)
+
+    def duration(self, table: dict, key: str, prefix: str, default: float) -> float:
+        """Seconds as a number, or a string such as '90s', '15m', '2h', '1d'."""
+        value = table.get(key, default)
+        seconds: float | None = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            seconds = float(value)
+        elif isinstance(value, str):
+            match = _DURATION.match(value)
+            if match:
+                seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
+        if seconds is None or seconds <= 0:
+            raise self.fail(
+                prefix + key, f"expected a positive duration (seconds, or '90s', '15m', '2h', '1d'), got {value!r}"
+            )
+        return seconds
+
+    def string_list(self, table: dict, key: str) -> tuple[str, ...]:
+        value = table.get(key, [])
+        if isinstance(value, str):
+            value = [value]
+        if not isinstance(value, list) or not all(isinstance(x, str) and x.strip() for x in value):
+            raise self.fail(key, f"expected a list of non-empty strings, got {_kind(value)}")
+        return tuple(x.strip() for x in value)
+
+    def urls(self, table: dict, key: str) -> tuple[str, ...]:
+        values = self.string_list(table, key)
+        for url in values:
+            parts = urlsplit(url)
+            if parts.scheme not in ("http", "https") or not parts.hostname:
+                raise self.fail(key, f"{url!r} is not an http(s) URL")
+        return values
+
+    def pattern(self, table: dict, key: str) -> str | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value:
+            raise self.fail(key, f"expected a regular expression string, got {_kind(value)}")
+        self._compile(key, value)
+        return value
+
+    def patterns(self, table: dict, key: str) -> tuple[str, ...]:
+        values = self.string_list(table, key)
+        for value in values:
+            self._compile(key, value)
+        return values
+
+    def _compile(self, key: str, value: str) -> None:
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise self.fail(key, f"invalid regular expression {value!r}: {exc}") from None

@@ -1,0 +1,51 @@
+"""Every setting's default, in one place. ingest/config.py validates user values against these.
+
+Precedence (lowest first): these defaults, the TOML config file, environment variables, command-line flags.
+"""
+
+DATABASE = {
+    # None: start the embedded PostgreSQL under the data directory.
+    "url": None,
+}
+
+SERVICE = {
+    # None: $NEWSINGEST_DATA_DIR, else $XDG_DATA_HOME/newsingest, else ~/.local/share/newsingest
+    "data_dir": None,
+}
+
+CRAWL = {
+    "user_agent": "newsingest/0.1 (+{contact_url})",
+    "contact_url": "https://github.com/newsingest/newsingest",
+    "obey_robots_txt": True,
+    "download_delay": 0.5,  # seconds between requests to one host (AutoThrottle adapts from here)
+    "autothrottle": True,
+    "concurrent_requests": 16,
+    "concurrent_requests_per_host": 4,
+    "download_timeout": 30,  # seconds
+    "max_response_bytes": 10 * 1024 * 1024,
+    "max_redirects": 10,
+    "max_pages": 1000,  # per source and crawl; a source may lower or raise it
+    "extract_workers": 0,  # extraction processes; 0 means one per CPU core
+    "min_article_chars": 400,  # extracted body shorter than this is not an article
+    # hosts on private, loopback or link-local addresses are refused unless a source allows them
+    "allow_private_hosts": False,
+}
+
+LOAD = {
+    "interval": 60,  # seconds between loads in the daemon
+}
+
+SOURCE = {
+    "name": None,  # required
+    "start_urls": [],
+    "feeds": [],
+    "sitemaps": [],
+    "allowed_domains": [],  # empty: the hosts of start_urls, feeds and sitemaps
+    "allow": [],  # regular expressions a followed URL must match (any)
+    "deny": [],  # regular expressions a followed URL must not match
+    "article_pattern": None,  # regular expression: URLs matching it are articles
+    "max_pages": None,  # None: [crawl] max_pages
+    "interval": 900,  # seconds between scheduled crawls
+    "follow_links": True,  # follow links from start_urls through sections and pagination
+    "allow_private_hosts": None,  # None: [crawl] allow_private_hosts
+}
