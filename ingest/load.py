@@ -1,0 +1,158 @@
+"""Load closed spool segments into PostgreSQL, one transaction per segment.
+
+For each segment in <spool>/ready: read and validate every record (a corrupt segment is set aside
+in <spool>/bad with an error naming it), derive canonical URL and content hash (ingest/dedup.py),
+COPY into staging, merge into articles, record the segment as loaded, commit, and only then delete
+the file. A crash at any point loses nothing and a replay loads nothing twice: an uncommitted
+segment is still in ready/, a committed one is in loaded_segments and is skipped.
+Also copies crawl run summaries from <spool>/runs into crawl_runs.
+This module touches the spool directory and the database.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import structlog
+
+from crawler.records import Article
+from crawler.spool import SpoolPaths, read_segment, set_aside
+from ingest import dedup
+from ingest.tables import articles as articles_sql
+from ingest.tables.runs import CrawlRun, upsert_crawl_run
+
+log = structlog.get_logger("newsingest.load")
+
+# Arbitrary constant shared by every newsingest process: one load at a time per database.
+LOAD_LOCK = 0x6E736C6F6164
+
+
+@dataclass(slots=True)
+class LoadResult:
+    segments: int = 0
+    records: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    content_duplicates: int = 0
+    in_segment_duplicates: int = 0  # same canonical URL twice in one segment: the later fetch wins
+    bad_segments: list[str] = field(default_factory=list)
+    crawl_runs: int = 0
+    seconds: float = 0.0
+
+    @property
+    def duplicates(self) -> int:
+        return self.unchanged + self.content_duplicates + self.in_segment_duplicates
+
+
+def _clean(value: str | None) -> str | None:
+    """PostgreSQL text holds neither NUL nor lone surrogates; drop the one, replace the other."""
+    if value is None:
+        return None
+    return value.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")
+
+
+def to_row(article: Article) -> articles_sql.ArticleRow:
+    text = _clean(article.text) or ""
+    return articles_sql.ArticleRow(
+        canonical_url=dedup.canonical_url(article.url, article.canonical_url),
+        url=_clean(article.url),
+        source=_clean(article.source),
+        title=_clean(article.title),
+        authors=[_clean(a) for a in article.authors],
+        published_at=article.published_at,
+        modified_at=article.modified_at,
+        language=_clean(article.language),
+        description=_clean(article.description),
+        site_name=_clean(article.site_name),
+        image_url=_clean(article.image_url),
+        tags=[_clean(t) for t in article.tags],
+        text=text,
+        content_hash=dedup.content_hash(text),
+        http_status=article.http_status,
+        extractor_version=article.extractor_version,
+        field_sources={_clean(k): _clean(v) for k, v in article.field_sources.items()},
+        fetched_at=article.fetched_at,
+    )
+
+
+def _latest_per_url(rows: list[articles_sql.ArticleRow]) -> list[articles_sql.ArticleRow]:
+    latest: dict[str, articles_sql.ArticleRow] = {}
+    for row in rows:
+        kept = latest.get(row.canonical_url)
+        if kept is None or row.fetched_at >= kept.fetched_at:
+            latest[row.canonical_url] = row
+    return list(latest.values())
+
+
+def load_segment(conn: psycopg.Connection, spool_root: Path, segment: Path, result: LoadResult) -> None:
+    started = time.monotonic()
+    try:
+        records = read_segment(segment)
+        rows = [to_row(article) for article in records]
+    except (OSError, ValueError) as exc:
+        target = set_aside(spool_root, segment)
+        result.bad_segments.append(segment.name)
+        log.error("segment_unreadable", segment=segment.name, moved_to=str(target), error=str(exc))
+        return
+    unique = _latest_per_url(rows)
+    with conn.transaction():
+        if articles_sql.segment_already_loaded(conn, segment.name):
+            # Committed by an earlier run that stopped before deleting the file.
+            log.info("segment_already_loaded", segment=segment.name)
+        else:
+            articles_sql.stage(conn, unique)
+            counts = articles_sql.merge_staged(conn)
+            articles_sql.record_segment(conn, segment.name, len(records))
+            result.segments += 1
+            result.records += len(records)
+            result.inserted += counts.inserted
+            result.updated += counts.updated
+            result.unchanged += counts.unchanged
+            result.content_duplicates += counts.content_duplicates
+            result.in_segment_duplicates += len(rows) - len(unique)
+            log.debug(
+                "segment_loaded",
+                segment=segment.name,
+                records=len(records),
+                inserted=counts.inserted,
+                updated=counts.updated,
+                unchanged=counts.unchanged,
+                ms=round((time.monotonic() - started) * 1000, 1),
+            )
+    segment.unlink(missing_ok=True)
+
+
+def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: LoadResult) -> None:
+    for path in paths.run_summaries():
+        try:
+            run = CrawlRun.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            target = set_aside(paths.root, path)
+            log.error("run_summary_unreadable", file=path.name, moved_to=str(target), error=str(exc))
+            continue
+        with conn.transaction():
+            upsert_crawl_run(conn, run)
+        path.unlink(missing_ok=True)
+        result.crawl_runs += 1
+
+
+def load_spool(conn: psycopg.Connection, spool_root: Path) -> LoadResult:
+    """Load every closed segment and run summary waiting in the spool. `conn` must be in autocommit mode,
+    so that each segment is its own transaction."""
+    started = time.monotonic()
+    result = LoadResult()
+    paths = SpoolPaths(spool_root)
+    conn.execute("SELECT pg_advisory_lock(%s)", (LOAD_LOCK,))
+    try:
+        for segment in paths.ready_segments():
+            load_segment(conn, spool_root, segment, result)
+        load_run_summaries(conn, paths, result)
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (LOAD_LOCK,))
+    result.seconds = time.monotonic() - started
+    return result

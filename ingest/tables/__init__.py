@@ -1,0 +1,1 @@
+"""One module per table family; all SQL outside migrations lives here."""
