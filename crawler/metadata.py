@@ -6,6 +6,7 @@ no trafilatura (extract.py owns the trafilatura fallbacks).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import unicodedata
@@ -45,7 +46,10 @@ _WS = re.compile(r"\s+")
 def clean_ws(value: object) -> str:
     if value is None:
         return ""
-    text = unicodedata.normalize("NFC", str(value)).replace("\u00ad", "").replace("\u200b", "")
+    text = str(value)
+    if "&" in text:  # JSON-LD and meta values are sometimes HTML-escaped twice by CMS templates
+        text = html.unescape(text)
+    text = unicodedata.normalize("NFC", text).replace("\u00ad", "").replace("\u200b", "")
     return _WS.sub(" ", text).strip()
 
 
@@ -223,27 +227,37 @@ _ROLE_WORDS = re.compile(
 
 def _looks_like_name_part(part: str) -> bool:
     """A part of a split byline that can stand alone as a name: starts with a capital letter or is a
-    short all-caps agency code. "agencies" in "Staff and agencies" does not, so that byline stays whole."""
+    short agency code ("dpa"). "agencies" in "Staff and agencies" is neither, so that byline stays whole."""
     first = part[:1]
-    return bool(first) and (first.isupper() or not first.isalpha())
+    if not first:
+        return False
+    return first.isupper() or not first.isalpha() or (len(part) <= 4 and " " not in part)
+
+
+_TRAILING_ROLE = re.compile(r"\s*(?:기자|記者|特派員|編集委員)$")
+_TRAILING_PAREN = re.compile(r"\s*\([^()]{1,12}\)\s*$")  # "Jane Doe (jd)": a desk abbreviation
 
 
 def split_authors(value: str) -> list[str]:
     text = clean_ws(value)
-    if not text:
+    if not text or _looks_like_url(text):
         return []
     out: list[str] = []
     for chunk in _SPLIT_HARD.split(text):
         chunk = _BY_PREFIX.sub("", chunk.strip(" ,.-–—:")).strip(" ,.-–—:")
         if not chunk:
             continue
-        parts = [p.strip(" ,.-–—:") for p in _SPLIT_SOFT.split(chunk)]
+        parts = [_TRAILING_PAREN.sub("", p).strip(" ,.-–—:") for p in _SPLIT_SOFT.split(chunk)]
         parts = [p for p in parts if p]
         if len(parts) > 1 and all(_looks_like_name_part(p) for p in parts):
             out.extend(_BY_PREFIX.sub("", p) for p in parts)
         else:
-            out.append(chunk)
+            out.append(_TRAILING_PAREN.sub("", chunk))
     return out
+
+
+def _looks_like_url(text: str) -> bool:
+    return text.startswith(("http://", "https://", "/", "www.")) or bool(re.search(r"\.\w{2,4}/", text))
 
 
 def clean_authors(names: list[str], site_names: set[str]) -> list[str]:
@@ -251,8 +265,13 @@ def clean_authors(names: list[str], site_names: set[str]) -> list[str]:
     seen: set[str] = set()
     for name in names:
         name = clean_ws(name)
-        if not name or "http" in name.lower() or "@" in name or "www." in name.lower():
+        name = _TRAILING_ROLE.sub("", name)
+        if not name or "http" in name.lower() or "@" in name or "www." in name.lower() or name[0] in "([":
             continue
+        if name.count("(") != name.count(")"):
+            continue  # a fragment of a split photo credit, "(Image: Getty Images"
+        if " " not in name and "-" in name and name == name.lower():
+            continue  # a URL slug ("jane-doe") from an author-page link
         if len(name) > 60 or not any(ch.isalpha() for ch in name):
             continue
         if _ROLE_WORDS.search(name) and len(name.split()) > 1:
@@ -264,20 +283,29 @@ def clean_authors(names: list[str], site_names: set[str]) -> list[str]:
             continue
         seen.add(key)
         out.append(name)
+    if len(out) > 1:
+        # "Jane Doe, example.com": the domain is the publisher, not a second author.
+        people = [n for n in out if not re.search(r"\w\.[a-z]{2,}$", n, re.IGNORECASE)]
+        out = people or out
     return out
 
 
-def jsonld_author_names(node: dict, nodes: dict[str, dict]) -> list[str]:
+def jsonld_author_names(node: dict, nodes: dict[str, dict]) -> tuple[list[str], bool]:
+    """Author names stated in JSON-LD, and whether they are all organisations."""
     value = node.get("author") or node.get("creator")
     if value is None:
-        return []
+        return [], False
     if not isinstance(value, list):
         value = [value]
     names: list[str] = []
+    all_orgs = True
     for item in value:
         if isinstance(item, str):
             names.extend(split_authors(item))
+            all_orgs = False
         elif isinstance(item, dict):
+            if not (_types(item) & {"organization", "newsmediaorganization", "corporation"}):
+                all_orgs = False
             if "name" not in item and isinstance(item.get("@id"), str):
                 item = nodes.get(item["@id"], item)
             name = item.get("name")
@@ -287,12 +315,13 @@ def jsonld_author_names(node: dict, nodes: dict[str, dict]) -> list[str]:
                 name = f"{item.get('givenName', '')} {item.get('familyName', '')}"
             if name:
                 names.extend(split_authors(str(name)))
-    return names
+    return names, all_orgs and bool(names)
 
 
 # ----------------------------------------------------------------------------- titles
 
 _TITLE_SEPARATORS = re.compile(r"\s+[|–—\-:·•»]\s+|\s+::\s+")
+TITLE_SEPARATOR = re.compile(r"\s+[|–—\-:·•»/]\s+|\s*\|\s*|\s*--\s*|\s*ㅣ")
 
 
 def norm_key(text: str | None) -> str:

@@ -118,3 +118,27 @@ def merge_staged(conn: psycopg.Connection) -> MergeCounts:
 def record_segment(conn: psycopg.Connection, name: str, records: int) -> None:
     """Last statement before commit: a crash before it leaves the segment to be loaded again."""
     conn.execute("INSERT INTO loaded_segments (name, records) VALUES (%s, %s)", (name, records))
+
+
+EXPORT_COLUMNS = (
+    "id", "url", "canonical_url", "source", "title", "authors", "published_at", "modified_at", "language",
+    "description", "site_name", "image_url", "tags", "text", "fetched_at", "first_seen_at", "last_seen_at",
+    "updated_at", "content_hash", "duplicate_of", "extractor_version", "field_sources",
+)
+
+
+def iter_articles(conn: psycopg.Connection, *, since: datetime | None = None, source: str | None = None,
+                  limit: int | None = None, newest_first: bool = False):
+    """Articles as dicts keyed by EXPORT_COLUMNS, streamed through a server-side cursor."""
+    order = "DESC" if newest_first else "ASC"
+    query = (
+        f"SELECT {', '.join(EXPORT_COLUMNS)} FROM articles"
+        " WHERE (%(since)s::timestamptz IS NULL OR updated_at >= %(since)s::timestamptz)"
+        "   AND (%(source)s::text IS NULL OR source = %(source)s::text)"
+        f" ORDER BY id {order} LIMIT %(limit)s"
+    )
+    with conn.transaction(), conn.cursor(name="export_articles") as cur:
+        cur.itersize = 500
+        cur.execute(query, {"since": since, "source": source, "limit": limit})
+        for row in cur:
+            yield dict(zip(EXPORT_COLUMNS, row, strict=True))

@@ -1,0 +1,500 @@
+"""Pure parsing helpers the news spider uses to discover and sort URLs.
+
+Feeds (RSS 2.0, RSS 1.0/RDF, Atom, JSON Feed), sitemaps (index, urlset, Google News,
+gzipped, plain text), robots.txt sitemap lines, link extraction, the URL filter built
+from a `Source`, and the cheap article-versus-index page classifier.
+This module touches nothing: no network, no files, no Scrapy engine. Every function
+takes bytes, strings or a parsel selector and returns typed values, so it can be
+tested on inline documents.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
+
+import lxml.etree
+from parsel import Selector
+from scrapy.linkextractors import IGNORED_EXTENSIONS
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from ingest.config import Source
+
+# --------------------------------------------------------------------------- feeds
+
+
+class FeedKind(StrEnum):
+    RSS = "rss"
+    RDF = "rdf"  # RSS 1.0
+    ATOM = "atom"
+    JSON = "json"
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    kind: FeedKind
+    links: tuple[str, ...]  # absolute entry URLs, document order, duplicates removed
+
+
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_BOM = b"\xef\xbb\xbf"
+
+
+def _xml_parser() -> lxml.etree.XMLParser:
+    # Entities and network access off: a feed or sitemap is untrusted input (XXE, billion laughs).
+    return lxml.etree.XMLParser(
+        recover=True,
+        resolve_entities=False,
+        no_network=True,
+        remove_comments=True,
+        remove_pis=True,
+        huge_tree=False,
+    )
+
+
+def _local(tag: object) -> str:
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def _strip_leading(body: bytes) -> bytes:
+    if body.startswith(_BOM):
+        body = body[len(_BOM) :]
+    # Servers that template feeds often emit a newline before the XML declaration,
+    # which makes libxml2 reject the whole document.
+    return body.lstrip()
+
+
+def parse_feed(body: bytes, base_url: str, max_size: int = 0) -> Feed | None:
+    """The entry links of a feed, format detected by content; None when `body` is no feed."""
+    if body[:3] == _GZIP_MAGIC:
+        try:
+            body = gunzip(body, max_size=max_size)
+        except Exception:  # corrupt or oversize: no feed
+            return None
+    body = _strip_leading(body)
+    if body[:1] in (b"{", b"["):
+        return _parse_json_feed(body, base_url)
+    if body[:1] != b"<":
+        return None
+    try:
+        root = lxml.etree.fromstring(body, _xml_parser(), base_url=base_url)
+    except lxml.etree.XMLSyntaxError:
+        return None
+    if root is None:
+        return None
+    name = _local(root.tag)
+    if name == "rss":
+        return Feed(FeedKind.RSS, _dedupe(_rss_links(root, base_url)))
+    if name == "RDF":
+        return Feed(FeedKind.RDF, _dedupe(_rss_links(root, base_url)))
+    if name == "feed":
+        return Feed(FeedKind.ATOM, _dedupe(_atom_links(root, base_url)))
+    return None
+
+
+def _rss_links(root: lxml.etree._Element, base_url: str) -> Iterable[str]:
+    for item in root.iter():
+        if _local(item.tag) != "item":
+            continue
+        link = guid = None
+        for child in item:
+            name = _local(child.tag)
+            # Only the un-namespaced RSS <link>: atom:link inside items points elsewhere (comments, enclosures).
+            if name == "link" and link is None and (child.tag == "link" or "purl.org/rss" in str(child.tag)):
+                link = (child.text or "").strip() or None
+            elif name == "guid" and child.get("isPermaLink", "true").lower() != "false":
+                guid = (child.text or "").strip() or None
+        url = link or guid
+        if url is None and _local(root.tag) == "RDF":
+            url = item.get("{http://www.w3.org/1999/02/22-rdf-syntax-ns#}about")
+        if url:
+            absolute = urljoin(base_url, url)
+            if _is_http(absolute):
+                yield absolute
+
+
+def _atom_links(root: lxml.etree._Element, base_url: str) -> Iterable[str]:
+    for entry in root:
+        if _local(entry.tag) != "entry":
+            continue
+        best: str | None = None
+        for link in entry:
+            if _local(link.tag) != "link" or not link.get("href"):
+                continue
+            rel = link.get("rel", "alternate")
+            if rel != "alternate":
+                continue
+            # xml:base may be set on the feed, the entry or the link; lxml folds them into .base.
+            href = urljoin(link.base or base_url, link.get("href").strip())
+            kind = (link.get("type") or "").lower()
+            if best is None or "html" in kind:
+                best = href
+                if "html" in kind:
+                    break
+        if best and _is_http(best):
+            yield best
+
+
+def _parse_json_feed(body: bytes, base_url: str) -> Feed | None:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        return None
+    version = data.get("version")
+    if not (isinstance(version, str) and "jsonfeed.org" in version):
+        return None
+    links = []
+    for item in data["items"]:
+        if isinstance(item, dict) and isinstance(item.get("url"), str):
+            absolute = urljoin(base_url, item["url"].strip())
+            if _is_http(absolute):
+                links.append(absolute)
+    return Feed(FeedKind.JSON, _dedupe(links))
+
+
+# --------------------------------------------------------------------------- sitemaps
+
+
+class SitemapKind(StrEnum):
+    INDEX = "index"  # <sitemapindex>: entries are child sitemaps
+    URLSET = "urlset"  # <urlset> (plain or Google News) or a plain-text list: entries are pages
+
+
+@dataclass(frozen=True, slots=True)
+class SitemapEntry:
+    loc: str
+    lastmod: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSitemap:
+    kind: SitemapKind
+    entries: tuple[SitemapEntry, ...]  # newest lastmod first, undated after, then document order
+
+    @property
+    def locs(self) -> tuple[str, ...]:
+        return tuple(e.loc for e in self.entries)
+
+
+def sitemap_body(body: bytes, max_size: int = 0) -> bytes | None:
+    """The XML of a sitemap, gunzipped when it is a .xml.gz file; None when corrupt or over max_size.
+
+    HttpCompressionMiddleware already undid Content-Encoding: gzip, so gzip bytes here
+    are a gzip *file* (sitemap.xml.gz).
+    """
+    if body[:3] != _GZIP_MAGIC:
+        return body
+    try:
+        return gunzip(body, max_size=max_size)
+    except Exception:  # _DecompressionMaxSizeExceeded, OSError, EOFError: unusable either way
+        return None
+
+
+def parse_sitemap(body: bytes, base_url: str = "") -> ParsedSitemap | None:
+    """Child sitemaps or page URLs of a sitemap document (already gunzipped); None when not a sitemap."""
+    stripped = _strip_leading(body)
+    if not stripped:
+        return None
+    if stripped[:1] != b"<":
+        return _parse_text_sitemap(stripped, base_url)
+    try:
+        sitemap = Sitemap(stripped)
+    except (lxml.etree.XMLSyntaxError, StopIteration):
+        return None
+    if sitemap.type == "sitemapindex":
+        kind = SitemapKind.INDEX
+    elif sitemap.type == "urlset":
+        kind = SitemapKind.URLSET
+    else:
+        return None
+    entries: list[SitemapEntry] = []
+    seen: set[str] = set()
+    for item in sitemap:
+        loc = urljoin(base_url, item["loc"]) if base_url else item["loc"]
+        if not _is_http(loc) or loc in seen:
+            continue
+        seen.add(loc)
+        entries.append(SitemapEntry(loc, _parse_w3c_datetime(item.get("lastmod"))))
+    return ParsedSitemap(kind, _newest_first(entries))
+
+
+def _parse_text_sitemap(body: bytes, base_url: str) -> ParsedSitemap | None:
+    text = body.decode("utf-8", "replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines or not all(_is_http(urljoin(base_url, line)) and " " not in line for line in lines):
+        return None
+    return ParsedSitemap(SitemapKind.URLSET, tuple(SitemapEntry(loc) for loc in _dedupe(lines)))
+
+
+def _newest_first(entries: list[SitemapEntry]) -> tuple[SitemapEntry, ...]:
+    # With a page budget, the newest entries of a 50,000-URL sitemap are the ones worth fetching.
+    dated = [e for e in entries if e.lastmod is not None]
+    undated = [e for e in entries if e.lastmod is None]
+    dated.sort(key=lambda e: e.lastmod, reverse=True)  # stable: ties keep document order
+    return (*dated, *undated)
+
+
+def _parse_w3c_datetime(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def robots_sitemaps(body: bytes, base_url: str) -> tuple[str, ...]:
+    """Sitemap URLs announced in a robots.txt (`Sitemap:` lines), absolute, duplicates removed."""
+    return _dedupe(url for url in sitemap_urls_from_robots(body, base_url=base_url) if _is_http(url))
+
+
+def robots_url(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}/robots.txt"
+
+
+# --------------------------------------------------------------------------- links and the URL filter
+
+_SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "sms:", "ftp:", "file:", "#")
+# Scrapy's list of binary and asset extensions, plus a few feed and data formats that are never articles.
+_NON_HTML_EXTENSIONS = frozenset(IGNORED_EXTENSIONS) | {"json", "xml", "gz", "txt", "csv", "woff", "woff2", "ttf"}
+_PAGINATION_QUERY = frozenset({"page", "p", "pg", "paged", "pagenum", "pagina", "seite", "offset", "start"})
+_PAGINATION_PATH = re.compile(r"/(?:page|seite|pagina|p)/\d+/?$", re.IGNORECASE)
+
+
+def url_key(url: str) -> str:
+    """The identity used by the spider's seen-set: the URL without its fragment."""
+    return urldefrag(url)[0]
+
+
+def extract_links(selector: Selector, base_url: str) -> list[str]:
+    """Absolute http(s) links of a page (a/@href and rel=next), fragments dropped, in order, duplicates removed.
+
+    `base_url` should already honour <base href> (scrapy.utils.response.get_base_url).
+    """
+    hrefs = selector.xpath("//a/@href | //link[@rel='next']/@href").getall()
+    out: dict[str, None] = {}
+    for href in hrefs:
+        href = href.strip()
+        if not href or href.lower().startswith(_SKIP_SCHEMES):
+            continue
+        absolute = url_key(urljoin(base_url, href))
+        if absolute.startswith(("http://", "https://")):
+            out.setdefault(absolute)
+    return list(out)
+
+
+def next_page_links(selector: Selector, base_url: str) -> list[str]:
+    """Links marked rel=next (<link> or <a>): archive pagination the site states outright."""
+    hrefs = selector.xpath("//link[@rel='next']/@href | //a[contains(concat(' ', @rel, ' '), ' next ')]/@href")
+    return list(dict.fromkeys(url_key(urljoin(base_url, h.strip())) for h in hrefs.getall() if h.strip()))
+
+
+def is_pagination_url(url: str) -> bool:
+    """True for archive pages such as ?page=2 or /page/2/ (page 1 and offset 0 included)."""
+    parts = urlsplit(url)
+    if _PAGINATION_PATH.search(parts.path):
+        return True
+    return any(k.lower() in _PAGINATION_QUERY and v.isdigit() for k, v in parse_qsl(parts.query))
+
+
+def looks_non_html(url: str) -> bool:
+    """True when the URL path names a binary, media, asset or data file."""
+    path = urlsplit(url).path.lower()
+    last = path.rpartition("/")[2]
+    if "." not in last:
+        return False
+    if last.endswith(".tar.gz"):
+        return True
+    return last.rpartition(".")[2] in _NON_HTML_EXTENSIONS
+
+
+def host_in_domains(host: str | None, domains: Sequence[str]) -> bool:
+    """True when host is one of the domains or a subdomain of one (www.example.org is in example.org)."""
+    if not host:
+        return False
+    host = host.lower().rstrip(".")
+    return any(host == d or host.endswith("." + d) for d in domains)
+
+
+class UrlFilter:
+    """Which discovered URLs a source may fetch: its domains, allow/deny patterns, and article_pattern."""
+
+    __slots__ = ("domains", "_allow", "_deny", "_article")
+
+    def __init__(
+        self,
+        domains: Sequence[str],
+        allow: Sequence[str] = (),
+        deny: Sequence[str] = (),
+        article_pattern: str | None = None,
+    ):
+        self.domains = tuple(d.lower().strip(".") for d in domains)
+        self._allow = [re.compile(p) for p in allow]
+        self._deny = [re.compile(p) for p in deny]
+        self._article = re.compile(article_pattern) if article_pattern else None
+
+    @classmethod
+    def for_source(cls, source: Source) -> UrlFilter:
+        return cls(source.domains, source.allow, source.deny, source.article_pattern)
+
+    @property
+    def has_article_pattern(self) -> bool:
+        return self._article is not None
+
+    def on_site(self, url: str) -> bool:
+        parts = urlsplit(url)
+        return parts.scheme in ("http", "https") and host_in_domains(parts.hostname, self.domains)
+
+    def allows_page(self, url: str) -> bool:
+        """A page URL (article or index) the source may fetch."""
+        if not self.on_site(url) or looks_non_html(url):
+            return False
+        if self._allow and not any(p.search(url) for p in self._allow):
+            return False
+        return not any(p.search(url) for p in self._deny)
+
+    def is_article_url(self, url: str) -> bool:
+        return self._article is not None and self._article.search(url) is not None
+
+
+# --------------------------------------------------------------------------- page classification
+
+
+class PageKind(StrEnum):
+    ARTICLE = "article"
+    INDEX = "index"
+    UNKNOWN = "unknown"  # no signal either way: the spider yields it and extraction decides
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    kind: PageKind
+    reason: str  # short snake_case tag for debug logs, e.g. "jsonld_article", "pagination"
+
+
+ARTICLE_TYPES = frozenset(
+    {
+        "Article",
+        "NewsArticle",
+        "ReportageNewsArticle",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "BackgroundNewsArticle",
+        "ReviewNewsArticle",
+        "AskPublicNewsArticle",
+        "BlogPosting",
+        "LiveBlogPosting",
+        "Report",
+        "ScholarlyArticle",
+    }
+)
+# Types that describe a listing or the page container; an index when nothing article-like is present.
+INDEX_TYPES = frozenset({"CollectionPage", "ItemList", "SearchResultsPage", "ProfilePage", "WebPage"})
+# Site-wide boilerplate that says nothing about this page.
+NEUTRAL_TYPES = frozenset(
+    {"WebSite", "Organization", "NewsMediaOrganization", "BreadcrumbList", "SiteNavigationElement", "SearchAction"}
+)
+
+
+def jsonld_types(selector: Selector) -> set[str]:
+    """@type values of the page's JSON-LD: top-level objects, lists, @graph members and their mainEntity.
+
+    Does not descend into itemListElement and the like: a section page listing NewsArticle
+    cards is still a section page.
+    """
+    types: set[str] = set()
+    for raw in selector.xpath("//script[@type='application/ld+json']/text()").getall():
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            # CMSs emit trailing commas and raw newlines in strings; not worth a lenient parser here.
+            continue
+        _collect_types(data, types, depth=0)
+    return types
+
+
+def _collect_types(node: object, types: set[str], depth: int) -> None:
+    if depth > 4:
+        return
+    if isinstance(node, list):
+        for item in node:
+            _collect_types(item, types, depth + 1)
+        return
+    if not isinstance(node, dict):
+        return
+    value = node.get("@type")
+    for t in value if isinstance(value, list) else [value]:
+        if isinstance(t, str) and t:
+            # "schema:NewsArticle" and "https://schema.org/NewsArticle" both mean NewsArticle.
+            types.add(re.split(r"[/:#]", t)[-1])
+    for key in ("@graph", "mainEntity", "mainEntityOfPage"):
+        child = node.get(key)
+        if isinstance(child, (dict, list)):
+            _collect_types(child, types, depth + 1)
+
+
+def classify_page(
+    selector: Selector,
+    url: str,
+    url_filter: UrlFilter | None = None,
+    start_urls: Iterable[str] = (),
+) -> Classification:
+    """Article, index or unknown, from the URL and the page's metadata only (no text analysis).
+
+    Order matters: the URL's role (start URL, site root, pagination) beats metadata, because
+    many sites stamp og:type=article on every template; explicit article metadata or the
+    configured article_pattern beat weaker index hints.
+    """
+    key = url_key(url)
+    if key in {url_key(u) for u in start_urls}:
+        return Classification(PageKind.INDEX, "start_url")
+    if urlsplit(key).path in ("", "/") and not urlsplit(key).query:
+        return Classification(PageKind.INDEX, "site_root")
+    if is_pagination_url(key):
+        return Classification(PageKind.INDEX, "pagination")
+
+    types = jsonld_types(selector)
+    if types & ARTICLE_TYPES:
+        return Classification(PageKind.ARTICLE, "jsonld_article")
+    og_type = (selector.xpath("//meta[@property='og:type']/@content").get() or "").strip().lower()
+    if og_type == "article" or og_type.startswith("article:"):
+        return Classification(PageKind.ARTICLE, "og_article")
+    if url_filter is not None and url_filter.is_article_url(url):
+        return Classification(PageKind.ARTICLE, "article_pattern")
+
+    if types & INDEX_TYPES and not types - INDEX_TYPES - NEUTRAL_TYPES:
+        return Classification(PageKind.INDEX, "jsonld_index")
+    if og_type == "website":
+        return Classification(PageKind.INDEX, "og_website")
+    if url_filter is not None and url_filter.has_article_pattern:
+        return Classification(PageKind.INDEX, "article_pattern_mismatch")
+    # A listing of teaser cards: three or more <article> elements on one page.
+    if float(selector.xpath("count(//article)").get() or 0) >= 3:
+        return Classification(PageKind.INDEX, "article_list")
+    return Classification(PageKind.UNKNOWN, "no_signal")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _is_http(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _dedupe(urls: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(urls))

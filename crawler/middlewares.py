@@ -1,0 +1,162 @@
+"""Downloader middlewares for the news spider: the private-host guard and the page budget.
+
+`PrivateHostGuard` refuses requests whose host is, or resolves to, a private, loopback,
+link-local, reserved or otherwise non-global address, unless NEWSINGEST_ALLOW_PRIVATE_HOSTS.
+It touches DNS (through the event loop's resolver thread pool) and nothing else.
+`PageBudget` counts final responses and refuses new downloads once NEWSINGEST_MAX_PAGES
+responses arrived. Both report through crawler stats and `logging` events.
+
+Limit: the guard checks its own resolution, not the address Scrapy's downloader connects to,
+so a host that re-resolves between the two (DNS rebinding) is not caught. Closing that needs
+a custom DNS resolver (TWISTED_DNS_RESOLVER); not needed for configured news sites.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import socket
+from typing import TYPE_CHECKING
+
+from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.httpobj import urlparse_cached
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+ALLOW_PRIVATE_HOSTS_SETTING = "NEWSINGEST_ALLOW_PRIVATE_HOSTS"
+MAX_PAGES_SETTING = "NEWSINGEST_MAX_PAGES"
+
+STAT_PAGES_FETCHED = "newsingest/pages_fetched"
+STAT_REFUSED_PRIVATE = "newsingest/errors/refused_private_host"
+STAT_SKIPPED_MAX_PAGES = "newsingest/skipped/max_pages"
+
+
+class PrivateHostRefused(IgnoreRequest):
+    """The request's host is not on the public internet and the source does not allow that."""
+
+
+class PageBudgetExhausted(IgnoreRequest):
+    """The crawl already received its max_pages responses."""
+
+
+def is_public_address(address: str) -> bool:
+    """True for a globally routable unicast IP address; False for private, loopback, link-local,
+    reserved, multicast, unspecified, shared (100.64/10) and documentation ranges, and for
+    IPv6 addresses that embed such an IPv4 address (mapped, 6to4, NAT64 is left alone as global).
+    """
+    try:
+        ip = ipaddress.ip_address(address.split("%", 1)[0])  # drop an IPv6 zone id (fe80::1%eth0)
+    except ValueError:
+        return False
+    if isinstance(ip, ipaddress.IPv6Address):
+        embedded = ip.ipv4_mapped or ip.sixtofour
+        if embedded is not None:
+            return is_public_address(str(embedded))
+    if ip.is_multicast or ip.is_unspecified or ip.is_loopback or ip.is_link_local:
+        return False
+    if ip.is_private or ip.is_reserved:
+        return False
+    return ip.is_global
+
+
+def _ip_literal(host: str) -> str | None:
+    try:
+        return str(ipaddress.ip_address(host.strip("[]").split("%", 1)[0]))
+    except ValueError:
+        return None
+
+
+class PrivateHostGuard:
+    """Refuse requests to hosts on non-public addresses; resolutions cached per host for the crawl."""
+
+    def __init__(self, stats: StatsCollector, allow_private: bool):
+        self.stats = stats
+        self.allow_private = allow_private
+        # host -> task resolving to the refused address (str) or None when the host is public
+        # or does not resolve (the download then fails with a DNS error, reported as such).
+        self._verdicts: dict[str, asyncio.Future[str | None]] = {}
+        self._logged: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PrivateHostGuard:
+        return cls(crawler.stats, crawler.settings.getbool(ALLOW_PRIVATE_HOSTS_SETTING, False))
+
+    async def process_request(self, request: Request) -> None:
+        if self.allow_private:
+            return None
+        host = (urlparse_cached(request).hostname or "").lower()
+        if not host:
+            return None
+        verdict = self._verdicts.get(host)
+        if verdict is None:
+            verdict = asyncio.ensure_future(self._check(host))
+            self._verdicts[host] = verdict
+        refused_address = await asyncio.shield(verdict)
+        if refused_address is None:
+            return None
+        self.stats.inc_value(STAT_REFUSED_PRIVATE)
+        # One warning per host: a misconfigured source should be visible, not flood the log.
+        level = logging.DEBUG if host in self._logged else logging.WARNING
+        self._logged.add(host)
+        logger.log(level, "refused_private_host", extra={"url": request.url, "host": host, "address": refused_address})
+        raise PrivateHostRefused(f"host {host} resolves to non-public address {refused_address}")
+
+    async def _check(self, host: str) -> str | None:
+        literal = _ip_literal(host)
+        if literal is not None:
+            return None if is_public_address(literal) else literal
+        if host == "localhost" or host.endswith(".localhost"):
+            return "127.0.0.1"
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+        except (OSError, UnicodeError):
+            return None
+        for info in infos:
+            address = str(info[4][0])
+            if not is_public_address(address):
+                return address
+        return None
+
+
+class PageBudget:
+    """Count final responses; refuse further downloads once NEWSINGEST_MAX_PAGES arrived (0: no limit).
+
+    Placed before the redirect and retry middlewares (in process_response order: after them),
+    so a redirect chain or a retried request counts once. robots.txt fetches do not count.
+    Requests already in flight when the budget runs out still complete, so a crawl may
+    overshoot by at most CONCURRENT_REQUESTS responses.
+    """
+
+    def __init__(self, stats: StatsCollector, max_pages: int):
+        self.stats = stats
+        self.max_pages = max_pages
+        self.fetched = 0
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PageBudget:
+        return cls(crawler.stats, crawler.settings.getint(MAX_PAGES_SETTING, 0))
+
+    @staticmethod
+    def _is_robots(request: Request) -> bool:
+        return bool(request.meta.get("dont_obey_robotstxt")) and urlparse_cached(request).path == "/robots.txt"
+
+    def process_request(self, request: Request) -> None:
+        if self.max_pages and self.fetched >= self.max_pages and not self._is_robots(request):
+            self.stats.inc_value(STAT_SKIPPED_MAX_PAGES)
+            raise PageBudgetExhausted("max_pages reached")
+        return None
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not self._is_robots(request):
+            self.fetched += 1
+            self.stats.inc_value(STAT_PAGES_FETCHED)
+            logger.debug("page_fetched", extra={"url": response.url, "status": response.status})
+        return response

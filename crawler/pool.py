@@ -1,0 +1,40 @@
+"""A pool of worker processes for extraction, so trafilatura's CPU work never blocks Scrapy's reactor
+and every core works while pages download.
+
+Workers start from a fork server (never forked from a process running a reactor) and warm up once.
+This module touches only the worker processes it owns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+
+from crawler import extract
+from crawler.records import Page
+
+
+def worker_count(configured: int) -> int:
+    return configured if configured > 0 else max(1, os.cpu_count() or 1)
+
+
+class ExtractorPool:
+    def __init__(self, workers: int, *, min_article_chars: int, article_pattern: str | None):
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(["crawler.extract"])
+        self.workers = workers
+        self._options = {"min_article_chars": min_article_chars, "article_pattern": article_pattern}
+        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=extract.warm_up)
+
+    async def extract(self, page: Page) -> extract.Extraction:
+        future = self._executor.submit(_extract_page, page, self._options)
+        return await asyncio.wrap_future(future)
+
+    def shutdown(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=False)
+
+
+def _extract_page(page: Page, options: dict) -> extract.Extraction:
+    return extract.extract_page(page, **options)

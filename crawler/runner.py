@@ -1,0 +1,137 @@
+"""Run one crawl of one source in this process: Scrapy's reactor, the news spider, the extraction
+pool and the spool. Returns a CrawlSummary and leaves a run summary in the spool for crawl_runs.
+
+The reactor cannot be restarted, so a process runs at most one crawl (the daemon uses a child
+process per crawl). Needs no database. This module touches the network (through Scrapy) and the spool.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import structlog
+from scrapy.crawler import CrawlerProcess
+
+from crawler.settings import scrapy_settings
+from crawler.spiders.news import NewsSpider
+from crawler.spool import write_run_summary
+from ingest.config import Config, Source
+
+log = structlog.get_logger("newsingest.crawl")
+
+_PIPELINE = "crawler.pipelines.ExtractAndSpoolPipeline"
+
+
+@dataclass(slots=True)
+class CrawlSummary:
+    run_id: str
+    source: str
+    started_at: datetime
+    finished_at: datetime
+    status: str  # finished | interrupted | failed
+    finish_reason: str
+    pages_fetched: int
+    articles_found: int
+    not_articles: int
+    failed: int
+    errors: dict[str, int] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {
+            "run_id": self.run_id,
+            "source": self.source,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat(),
+            "status": self.status,
+            "finish_reason": self.finish_reason,
+            "pages_fetched": self.pages_fetched,
+            "articles_found": self.articles_found,
+            "failed": self.failed,
+            "errors": self.errors,
+        }
+
+
+def adhoc_source(urls: list[str], allow_private_hosts: bool) -> Source:
+    """The source of `newsingest crawl --url`: exactly these URLs, nothing discovered."""
+    return Source(name="adhoc", start_urls=tuple(urls), follow_links=False, max_pages=len(urls),
+                  allow_private_hosts=allow_private_hosts)
+
+
+def run_crawl(
+    config: Config,
+    source: Source,
+    urls: list[str] | None = None,
+    *,
+    run_id: str | None = None,
+    configure_logging: Callable[[], None] | None = None,
+) -> CrawlSummary:
+    run_id = run_id or uuid.uuid4().hex
+    settings = scrapy_settings(config.crawl, source)
+    settings.update(
+        {
+            "ITEM_PIPELINES": {_PIPELINE: 300},
+            "NEWSINGEST_SOURCE": source.name,
+            "NEWSINGEST_RUN_ID": run_id,
+            "NEWSINGEST_SPOOL_DIR": str(config.spool_dir),
+            "NEWSINGEST_EXTRACT_WORKERS": config.crawl.extract_workers,
+            "NEWSINGEST_MIN_ARTICLE_CHARS": config.crawl.min_article_chars,
+            "NEWSINGEST_ARTICLE_PATTERN": source.article_pattern or "",
+        }
+    )
+    structlog.contextvars.bind_contextvars(run_id=run_id, source=source.name)
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    process = CrawlerProcess(settings)
+    # Scrapy configures logging when the process is created; ours goes on top, so one stream remains.
+    if configure_logging is not None:
+        configure_logging()
+    crawler = process.create_crawler(NewsSpider)
+    log.info("crawl_started", urls=len(urls) if urls else None)
+    process.crawl(crawler, source=source, urls=urls)
+    process.start()
+
+    stats = crawler.stats.get_stats()
+    errors = {
+        key.removeprefix("newsingest/errors/"): int(value)
+        for key, value in stats.items()
+        if key.startswith("newsingest/errors/")
+    }
+    not_articles = sum(int(v) for k, v in stats.items() if k.startswith("newsingest/not_article/"))
+    finish_reason = str(stats.get("finish_reason", "unknown"))
+    if finish_reason in ("finished", "closespider_pagecount", "max_pages"):
+        status = "finished"
+    elif finish_reason == "shutdown":
+        status = "interrupted"
+    else:
+        status = "failed"
+    summary = CrawlSummary(
+        run_id=run_id,
+        source=source.name,
+        started_at=started_at,
+        finished_at=datetime.now(UTC),
+        status=status,
+        finish_reason=finish_reason,
+        pages_fetched=int(stats.get("newsingest/pages_fetched", stats.get("response_received_count", 0))),
+        articles_found=int(stats.get("newsingest/articles", 0)),
+        not_articles=not_articles,
+        failed=sum(errors.values()),
+        errors=errors,
+        seconds=round(time.monotonic() - started, 3),
+    )
+    write_run_summary(config.spool_dir, summary.to_dict())
+    log.info(
+        "crawl_finished",
+        status=summary.status,
+        pages=summary.pages_fetched,
+        articles=summary.articles_found,
+        not_articles=summary.not_articles,
+        errors=summary.errors,
+        seconds=summary.seconds,
+    )
+    structlog.contextvars.unbind_contextvars("run_id", "source")
+    return summary

@@ -1,0 +1,255 @@
+"""The `newsingest` command line: crawl, extract, load, migrate, export, demo.
+
+Each command is a thin shell over the library functions (crawler.runner, ingest.load, ingest.export ...).
+Exit status: 0 success, 1 a run failed, 2 bad configuration or usage, 3 database unavailable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import structlog
+
+from ingest import __version__, logs
+from ingest.config import Config, ConfigError, load_config
+
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DATABASE = 0, 1, 2, 3
+
+log = structlog.get_logger("newsingest.cli")
+
+
+def _common_options(suppress_defaults: bool) -> argparse.ArgumentParser:
+    """Global options, accepted before or after the command. After it, they must not reset what
+    was given before it, hence SUPPRESS as the subcommands' default."""
+    common = argparse.ArgumentParser(add_help=False)
+    default = (lambda value: argparse.SUPPRESS) if suppress_defaults else (lambda value: value)
+    common.add_argument("--config", metavar="FILE", default=default(None),
+                        help="config file (default: $NEWSINGEST_CONFIG, else ./newsingest.toml)")
+    common.add_argument("--log-format", choices=["json", "console"], default=default(None),
+                        help="default: console on a terminal, else json")
+    common.add_argument("--log-level", choices=["debug", "info", "warning", "error"], default=default("info"))
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsingest", description="Crawl news sources into PostgreSQL.",
+                                     parents=[_common_options(False)])
+    common = _common_options(True)
+    parser.add_argument("--version", action="version", version=f"newsingest {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    crawl = sub.add_parser("crawl", parents=[common], help="crawl one source (or --url URLs) now, then load")
+    crawl.add_argument("source", nargs="?", help="name of a configured source")
+    crawl.add_argument("--url", nargs="+", metavar="URL", help="fetch and ingest exactly these article URLs")
+    crawl.add_argument("--allow-private-hosts", action="store_true",
+                       help="with --url: allow hosts on private or loopback addresses")
+    crawl.add_argument("--no-load", action="store_true", help="leave the records in the spool; load later")
+
+    extract = sub.add_parser("extract", parents=[common], help="extract saved pages; one JSON record per file")
+    extract.add_argument("files", nargs="+", metavar="FILE", help="HTML files, plain or .gz")
+    extract.add_argument("--url", help="the URL the page was fetched from (one FILE only)")
+
+    sub.add_parser("load", parents=[common], help="load the crawled records waiting in the spool")
+    sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
+
+    export = sub.add_parser("export", parents=[common], help="write articles as JSON lines")
+    export.add_argument("--since", metavar="DATE", help="only articles added or changed since DATE (ISO 8601)")
+    export.add_argument("--source", metavar="NAME", help="only articles of this source")
+    export.add_argument("-o", "--output", metavar="FILE", help="write here instead of standard output")
+
+    demo = sub.add_parser("demo", parents=[common], help="crawl a bundled demo site on 127.0.0.1 and show the result")
+    demo.add_argument("--show", type=int, default=3, metavar="N", help="articles to print (default 3)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logs.configure(args.log_format, args.log_level)
+    try:
+        config = load_config(args.config)
+        return COMMANDS[args.command](args, config)
+    except ConfigError as exc:
+        print(f"newsingest: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except UsageError as exc:
+        print(f"newsingest {args.command}: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        from ingest.db import DatabaseUnavailable
+
+        if isinstance(exc, DatabaseUnavailable):
+            log.error("database_unavailable", error=str(exc))
+            print(f"newsingest: database unavailable: {exc}", file=sys.stderr)
+            return EXIT_DATABASE
+        raise
+
+
+class UsageError(Exception):
+    pass
+
+
+def _database(config: Config):
+    """An autocommit connection with the schema up to date."""
+    from ingest.db import connect, resolve_dsn
+    from ingest.migrate import migrate
+
+    conn = connect(resolve_dsn(config), autocommit=True)
+    applied = migrate(conn)
+    if applied:
+        log.info("schema_migrated", applied=applied)
+    return conn
+
+
+def _load(config: Config):
+    from ingest.load import load_spool
+
+    with _database(config) as conn:
+        result = load_spool(conn, config.spool_dir)
+    log.info(
+        "load_finished",
+        segments=result.segments,
+        records=result.records,
+        inserted=result.inserted,
+        updated=result.updated,
+        duplicates=result.duplicates,
+        bad_segments=len(result.bad_segments),
+        seconds=round(result.seconds, 3),
+    )
+    return result
+
+
+def _configure_again(args):
+    return lambda: logs.configure(args.log_format, args.log_level)
+
+
+def cmd_crawl(args, config: Config) -> int:
+    from crawler.runner import adhoc_source, run_crawl
+    from ingest.db import DatabaseUnavailable
+
+    if bool(args.source) == bool(args.url):
+        raise UsageError("give either a SOURCE name or --url URL [URL ...]")
+    source = adhoc_source(args.url, args.allow_private_hosts) if args.url else config.source(args.source)
+    summary = run_crawl(config, source, args.url, configure_logging=_configure_again(args))
+    line = (f"{source.name}: pages fetched {summary.pages_fetched}, articles found {summary.articles_found}, "
+            f"failed {summary.failed}")
+    if args.no_load:
+        print(f"{line}; left in the spool ({config.spool_dir}) for `newsingest load`")
+        return EXIT_OK if summary.status == "finished" else EXIT_FAILED
+    try:
+        result = _load(config)
+    except DatabaseUnavailable as exc:
+        print(f"{line}; not loaded: {exc}. The records are kept in {config.spool_dir}; run `newsingest load` "
+              "when the database is back.", file=sys.stderr)
+        return EXIT_DATABASE
+    print(f"{line}, new {result.inserted}, updated {result.updated}, duplicate {result.duplicates}"
+          f" ({summary.seconds:.1f} s)")
+    return EXIT_OK if summary.status == "finished" and not result.bad_segments else EXIT_FAILED
+
+
+def cmd_extract(args, config: Config) -> int:
+    import json
+
+    from crawler.saved_pages import extract_file
+
+    if args.url and len(args.files) > 1:
+        raise UsageError("--url names the URL of one page; give a single FILE with it")
+    failures = 0
+    out = sys.stdout
+    for name in args.files:
+        record = extract_file(Path(name), args.url)
+        if record.get("error"):
+            failures += 1
+            log.error("extract_failed", file=name, error=record["error"])
+        out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    out.flush()
+    return EXIT_FAILED if failures else EXIT_OK
+
+
+def cmd_load(args, config: Config) -> int:
+    result = _load(config)
+    print(f"loaded {result.segments} segments, {result.records} records: new {result.inserted}, "
+          f"updated {result.updated}, duplicate {result.duplicates}, bad segments {len(result.bad_segments)}")
+    for name in result.bad_segments:
+        print(f"set aside unreadable segment {config.spool_dir / 'bad' / name}", file=sys.stderr)
+    return EXIT_FAILED if result.bad_segments else EXIT_OK
+
+
+def cmd_migrate(args, config: Config) -> int:
+    from ingest.db import connect, resolve_dsn
+    from ingest.migrate import migrate
+
+    with connect(resolve_dsn(config), autocommit=True) as conn:
+        applied = migrate(conn)
+    print("applied: " + ", ".join(applied) if applied else "schema is up to date")
+    return EXIT_OK
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--since {value!r}: expected an ISO 8601 date or date and time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def cmd_export(args, config: Config) -> int:
+    from ingest.export import export_articles
+
+    since = _parse_since(args.since)
+    with _database(config) as conn:
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as fh:
+                count = export_articles(conn, fh, since=since, source=args.source)
+        else:
+            count = export_articles(conn, sys.stdout, since=since, source=args.source)
+    log.info("export_finished", articles=count, output=args.output or "stdout")
+    return EXIT_OK
+
+
+def cmd_demo(args, config: Config) -> int:
+    from crawler.runner import run_crawl
+    from ingest.config import Source
+    from ingest.demo_server import DemoServer
+    from ingest.export import recent_articles
+
+    # The bundled site is on loopback and ours: no politeness delay needed, private hosts allowed.
+    crawl = dataclasses.replace(config.crawl, download_delay=0.0, autothrottle=False)
+    config = dataclasses.replace(config, crawl=crawl)
+    with DemoServer() as server:
+        source = Source(name="demo", start_urls=(server.base_url + "/",), feeds=(server.base_url + "/feed.xml",),
+                        max_pages=100, allow_private_hosts=True)
+        summary = run_crawl(config, source, configure_logging=_configure_again(args))
+    result = _load(config)
+    print(f"demo: crawled {server.base_url}: pages fetched {summary.pages_fetched}, articles found "
+          f"{summary.articles_found}; loaded new {result.inserted}, updated {result.updated}, "
+          f"duplicate {result.duplicates}")
+    print(f"database: {'embedded, in ' + str(config.data_dir / 'postgres') if not config.database_url else 'configured'}")
+    with _database(config) as conn:
+        for article in recent_articles(conn, source="demo", limit=args.show):
+            print()
+            print(f"# {article['title']}")
+            print(f"  {', '.join(article['authors']) or 'no author'} | {article['published_at']} | {article['url']}")
+            preview = article["text"][:240].replace("\n\n", " ")
+            print(f"  {preview}...")
+    return EXIT_OK if summary.articles_found else EXIT_FAILED
+
+
+COMMANDS = {
+    "crawl": cmd_crawl,
+    "extract": cmd_extract,
+    "load": cmd_load,
+    "migrate": cmd_migrate,
+    "export": cmd_export,
+    "demo": cmd_demo,
+}
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,72 @@
+"""The config file: defaults, overrides, and errors that name the file, the source and the key."""
+
+from pathlib import Path
+
+import pytest
+
+from ingest.config import ConfigError, load_config
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "newsingest.toml"
+    path.write_text(text)
+    return path
+
+
+def test_minimal_source_gets_defaults(tmp_path):
+    config = load_config(write(tmp_path, '[[sources]]\nname = "wire"\nfeeds = ["https://wire.example/rss"]\n'), env={})
+    source = config.source("wire")
+    assert source.feeds == ("https://wire.example/rss",)
+    assert source.domains == ("wire.example",)
+    assert source.max_pages == config.crawl.max_pages
+    assert source.interval == 900
+
+
+def test_interval_accepts_units(tmp_path):
+    config = load_config(write(tmp_path, '[[sources]]\nname = "a"\nfeeds = ["https://a.example/f"]\ninterval = "15m"\n'), env={})
+    assert config.source("a").interval == 900
+
+
+def test_database_url_environment_overrides_file(tmp_path):
+    path = write(tmp_path, '[database]\nurl = "postgresql://file@db/x"\n')
+    assert load_config(path, env={"DATABASE_URL": "postgresql://env@db/y"}).database_url == "postgresql://env@db/y"
+
+
+def test_wrong_type_names_file_source_and_key(tmp_path):
+    path = write(tmp_path, '[[sources]]\nname = "wire"\nfeeds = ["https://wire.example/rss"]\nmax_pages = "many"\n')
+    with pytest.raises(ConfigError) as error:
+        load_config(path, env={})
+    message = str(error.value)
+    assert str(path) in message and "source 'wire'" in message and "'max_pages'" in message
+
+
+def test_unknown_key_is_an_error(tmp_path):
+    path = write(tmp_path, '[crawl]\ndownload_dealy = 1\n')
+    with pytest.raises(ConfigError, match=r"key 'crawl.download_dealy': unknown key"):
+        load_config(path, env={})
+
+
+def test_invalid_regex_names_the_key(tmp_path):
+    path = write(tmp_path, '[[sources]]\nname = "x"\nstart_urls = ["https://x.example/"]\ndeny = ["(unclosed"]\n')
+    with pytest.raises(ConfigError, match=r"source 'x': key 'deny': invalid regular expression"):
+        load_config(path, env={})
+
+
+def test_source_without_any_url_is_an_error(tmp_path):
+    path = write(tmp_path, '[[sources]]\nname = "empty"\n')
+    with pytest.raises(ConfigError, match="needs start_urls, feeds or sitemaps"):
+        load_config(path, env={})
+
+
+def test_bad_toml_names_the_file(tmp_path):
+    path = write(tmp_path, "[crawl\n")
+    with pytest.raises(ConfigError, match=f"{path}: not valid TOML"):
+        load_config(path, env={})
+
+
+def test_cli_config_error_exits_2_with_file_and_key(tmp_path, run_cli):
+    path = write(tmp_path, '[[sources]]\nname = "wire"\nsitemaps = ["ftp://wire.example/s.xml"]\n')
+    result = run_cli("--config", str(path), "crawl", "wire")
+    assert result.returncode == 2
+    assert str(path) in result.stderr and "source 'wire'" in result.stderr and "'sitemaps'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -1,0 +1,181 @@
+"""Loading spool segments into PostgreSQL: once, deduplicated, and safe against a crash at any moment."""
+
+import json
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from crawler.records import Article
+from crawler.spool import SpoolPaths, SpoolWriter
+from ingest.load import load_spool
+
+FETCHED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+def article(url: str, text: str = "First paragraph.\n\nSecond paragraph.", **fields) -> Article:
+    defaults = dict(title="A headline", authors=["Jane Doe"], published_at=FETCHED - timedelta(hours=2),
+                    language="en", fetched_at=FETCHED)
+    defaults.update(fields)
+    return Article(url=url, source="site", text=text, http_status=200, extractor_version="test", **defaults)
+
+
+def spool(root, *articles: Article):
+    writer = SpoolWriter(root, "site", "run-test")
+    for item in articles:
+        writer.append(item)
+    return writer.flush_segment()
+
+
+def count(db, where: str = "true", params=()) -> int:
+    return db.execute(f"SELECT count(*) FROM articles WHERE {where}", params).fetchone()[0]
+
+
+def test_segment_is_loaded_and_then_removed(db, tmp_path):
+    segment = spool(tmp_path, article("https://news.example/a/"), article("https://news.example/b/", text="Other."))
+    result = load_spool(db, tmp_path)
+    assert (result.segments, result.inserted) == (1, 2)
+    assert not segment.exists()
+    assert count(db) == 2
+
+
+def test_tracking_parameter_variant_does_not_create_a_second_row(db, tmp_path):
+    spool(tmp_path, article("https://news.example/a/?utm_source=feed&fbclid=xyz"))
+    load_spool(db, tmp_path)
+    spool(tmp_path, article("https://news.example/a/", fetched_at=FETCHED + timedelta(hours=1)))
+    result = load_spool(db, tmp_path)
+    assert result.inserted == 0 and result.unchanged == 1
+    assert db.execute("SELECT canonical_url FROM articles").fetchall() == [("https://news.example/a/",)]
+
+
+def test_same_site_rel_canonical_is_the_identity(db, tmp_path):
+    spool(tmp_path, article("https://news.example/story?id=7&ref=home", canonical_url="https://news.example/story/7/"))
+    load_spool(db, tmp_path)
+    assert db.execute("SELECT canonical_url FROM articles").fetchone()[0] == "https://news.example/story/7/"
+
+
+def test_canonical_pointing_to_another_site_is_ignored(db, tmp_path):
+    spool(tmp_path, article("https://news.example/story/", canonical_url="https://aggregator.invalid/copy/"))
+    load_spool(db, tmp_path)
+    assert db.execute("SELECT canonical_url FROM articles").fetchone()[0] == "https://news.example/story/"
+
+
+def test_reloading_unchanged_articles_adds_nothing(db, tmp_path):
+    spool(tmp_path, article("https://news.example/a/"))
+    load_spool(db, tmp_path)
+    spool(tmp_path, article("https://news.example/a/", fetched_at=FETCHED + timedelta(hours=3)))
+    result = load_spool(db, tmp_path)
+    assert (result.inserted, result.updated, result.unchanged) == (0, 0, 1)
+    last_seen = db.execute("SELECT last_seen_at FROM articles").fetchone()[0]
+    assert last_seen == FETCHED + timedelta(hours=3)
+
+
+def test_changed_text_updates_the_row_in_place(db, tmp_path):
+    spool(tmp_path, article("https://news.example/a/"))
+    load_spool(db, tmp_path)
+    spool(tmp_path, article("https://news.example/a/", text="Corrected text.", fetched_at=FETCHED + timedelta(hours=1)))
+    result = load_spool(db, tmp_path)
+    assert result.updated == 1
+    assert db.execute("SELECT text FROM articles").fetchall() == [("Corrected text.",)]
+
+
+def test_same_text_under_another_url_points_to_the_first(db, tmp_path):
+    spool(tmp_path, article("https://news.example/a/"))
+    load_spool(db, tmp_path)
+    spool(tmp_path, article("https://mirror.example/copy-of-a/"))
+    load_spool(db, tmp_path)
+    rows = db.execute("SELECT id, duplicate_of FROM articles ORDER BY id").fetchall()
+    assert rows == [(1, None), (2, 1)]
+
+
+def test_replayed_segment_is_not_loaded_twice(db, tmp_path):
+    segment = spool(tmp_path, article("https://news.example/a/"))
+    saved = segment.read_bytes()
+    load_spool(db, tmp_path)
+    segment.write_bytes(saved)  # as if the loader died after commit, before deleting the file
+    result = load_spool(db, tmp_path)
+    assert result.segments == 0 and count(db) == 1
+    assert not segment.exists()
+
+
+def test_corrupt_segment_is_set_aside_and_others_load(db, tmp_path):
+    good = spool(tmp_path, article("https://news.example/a/"))
+    paths = SpoolPaths(tmp_path)
+    broken = paths.ready / ("0000-broken" + good.suffix)
+    broken.write_bytes(b'{"url": "https://news.example/b/", "text": "trunc')
+    result = load_spool(db, tmp_path)
+    assert result.bad_segments == [broken.name]
+    assert (paths.bad / broken.name).exists()
+    assert count(db) == 1
+
+
+def test_nul_bytes_and_lone_surrogates_are_stored_cleanly(db, tmp_path):
+    spool(tmp_path, article("https://news.example/a/", text="Text\x00 with NUL and \ud800 surrogate.",
+                            title="Bobby'); DROP TABLE articles;--"))
+    result = load_spool(db, tmp_path)
+    assert result.inserted == 1
+    title, text = db.execute("SELECT title, text FROM articles").fetchone()
+    assert title == "Bobby'); DROP TABLE articles;--"
+    assert "\x00" not in text and text.startswith("Text with NUL")
+
+
+def test_loader_killed_between_copy_and_commit_loses_and_duplicates_nothing(db, tmp_path, database_url):
+    urls = [f"https://news.example/{n}/" for n in range(50)]
+    spool(tmp_path, *(article(u, text=f"Body of story {n}.") for n, u in enumerate(urls)))
+    # Holding this lock makes the loader wait at its last statement before COMMIT, after COPY and merge.
+    with psycopg.connect(database_url) as blocker:
+        blocker.execute("LOCK TABLE loaded_segments IN ACCESS EXCLUSIVE MODE")
+        loader = subprocess.Popen(
+            [sys.executable, "-c", "import sys, psycopg; from pathlib import Path; from ingest.load import load_spool;"
+             "load_spool(psycopg.connect(sys.argv[1], autocommit=True), Path(sys.argv[2]))",
+             database_url, str(tmp_path)],
+        )
+        _wait_for_lock_waiter(db, timeout=30)
+        loader.send_signal(signal.SIGKILL)
+        loader.wait()
+        blocker.rollback()
+    assert count(db) == 0  # the killed transaction left nothing behind
+    result = load_spool(db, tmp_path)
+    assert result.inserted == 50
+    assert count(db) == 50
+    assert db.execute("SELECT count(DISTINCT canonical_url) FROM articles").fetchone()[0] == 50
+    assert SpoolPaths(tmp_path).ready_segments() == []
+
+
+def _wait_for_lock_waiter(db, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        waiting = db.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%loaded_segments%'"
+        ).fetchone()[0]
+        if waiting:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the loader never reached its final statement")
+
+
+def test_export_writes_one_json_object_per_article(db, tmp_path, run_cli):
+    spool(tmp_path, article("https://news.example/a/"), article("https://news.example/b/", text="Other story."))
+    load_spool(db, tmp_path)
+    result = run_cli("export")
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(records) == 2
+    first = records[0]
+    for key in ("id", "url", "canonical_url", "source", "title", "authors", "published_at", "language", "text",
+                "fetched_at", "content_hash", "duplicate_of"):
+        assert key in first
+    assert first["authors"] == ["Jane Doe"]
+    assert datetime.fromisoformat(first["published_at"]) == FETCHED - timedelta(hours=2)
+    assert first["published_at"].endswith("+00:00")
+    assert first["duplicate_of"] is None
+
+
+def test_export_filters_by_source(db, tmp_path, run_cli):
+    spool(tmp_path, article("https://news.example/a/"))
+    load_spool(db, tmp_path)
+    result = run_cli("export", "--source", "elsewhere")
+    assert result.returncode == 0 and result.stdout == ""
