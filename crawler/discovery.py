@@ -367,6 +367,13 @@ class UrlFilter:
             return False
         return not any(p.search(url) for p in self._deny)
 
+    def allows_document(self, url: str) -> bool:
+        """A discovered feed or sitemap (from robots.txt or a sitemap index). Deny patterns apply;
+        domains and allow patterns do not: sitemaps often sit on another host or path, and the
+        page URLs they list are filtered with allows_page anyway.
+        """
+        return _is_http(url) and not any(p.search(url) for p in self._deny)
+
     def is_article_url(self, url: str) -> bool:
         return self._article is not None and self._article.search(url) is not None
 

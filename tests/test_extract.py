@@ -1,0 +1,235 @@
+"""Extraction of article fields and article/index classification, on small invented pages in
+tests/fixtures/extract/ (nothing here reads the shared corpus)."""
+
+from __future__ import annotations
+
+import pickle
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from crawler.extract import EXTRACTOR_VERSION, Extraction, extract_html, extract_page, warm_up
+from crawler.records import Article, Page
+
+FIXTURES = Path(__file__).parent / "fixtures" / "extract"
+WP_URL = "https://www.fjordside-gazette.example/2024/03/14/harbour-ferry-returns-to-service/"
+CET = timezone(timedelta(hours=1))
+WP_BODY = "\n\n".join(
+    [
+        "The Kestrel, the small harbour ferry that links the old town of Ostvik with the island of Lundholm, "
+        "returned to service on Thursday morning after three months in dry dock.",
+        "Engineers replaced both propeller shafts and rebuilt the passenger cabin, which had been damaged by a "
+        "storm surge in November. The repairs cost the municipal transport company about 1.2 million crowns.",
+        "Commuters who had relied on a replacement bus service for the winter welcomed the return. The detour "
+        "around the bay had added up to forty minutes to each journey, according to the company.",
+        "The ferry will run every twenty minutes on weekdays and every half hour at weekends, with an extra late "
+        "crossing on Fridays until the end of the summer season.",
+        "The company said a second vessel is due to be ordered next year so that the route is no longer left "
+        "without a boat when the Kestrel needs maintenance.",
+    ]
+)
+
+
+def html(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def page(name: str, url: str, fetched_at: datetime = datetime(2025, 7, 1, tzinfo=UTC)) -> Page:
+    return Page(url=url, source="test", html=html(name), status=200, fetched_at=fetched_at)
+
+
+@pytest.fixture(scope="module")
+def wp() -> Article:
+    return extract_html(html("wp_article.html"), WP_URL)
+
+
+# ----------------------------------------------------------------------------- WordPress-style page
+
+
+def test_wp_body_is_exactly_the_article_paragraphs(wp):
+    assert wp.text == WP_BODY
+
+
+@pytest.mark.parametrize(
+    "chrome",
+    [
+        "The Kestrel leaving the dry dock at Ostvik",  # featured image caption
+        "5120",  # article id badge
+        "Breaking News",
+        "- Advertisement -",
+        "Advertisement",
+        "TAGS",
+        "RELATED ARTICLES",
+        "Storm damages harbour ferry",
+        "LEAVE A REPLY",
+        "Please enter your comment!",
+        "Please enter your name here",
+        "You have entered an incorrect email address!",
+        "Save my name, email, and website",
+        "Sign up for our newsletter",
+        "We use cookies",
+        "All rights reserved",
+        "Reporting by the Gazette news desk",  # author box
+        "Staff and wire services",  # byline
+        "March 14, 2024",
+        "Facebook",
+    ],
+)
+def test_wp_body_leaves_out_page_chrome(wp, chrome):
+    assert chrome not in wp.text
+
+
+def test_wp_title_is_headline_without_site_suffix(wp):
+    assert wp.title == "Harbour ferry returns to service after winter repairs"
+    assert wp.field_sources["title"] == "json-ld"
+
+
+def test_wp_collective_byline_stays_one_author(wp):
+    assert wp.authors == ["Staff and wire services"]
+
+
+def test_wp_published_keeps_time_and_offset_not_the_later_modified_date(wp):
+    assert wp.published_at == datetime(2024, 3, 14, 7, 5, tzinfo=CET)
+    assert wp.published_at.isoformat() == "2024-03-14T07:05:00+01:00"
+    assert wp.field_sources["published_at"] == "json-ld"
+
+
+def test_wp_modified_date_is_kept_separately(wp):
+    assert wp.modified_at == datetime(2024, 3, 15, 10, 20, tzinfo=CET)
+
+
+def test_wp_relative_canonical_is_made_absolute(wp):
+    assert wp.canonical_url == WP_URL
+
+
+def test_wp_page_metadata(wp):
+    assert (wp.language, wp.site_name) == ("en", "The Fjordside Gazette")
+    assert wp.description == "The Kestrel harbour ferry is back on its route after a three-month overhaul."
+    assert wp.image_url == "https://www.fjordside-gazette.example/wp-content/uploads/2024/03/kestrel-ferry.jpg"
+    assert wp.tags == ["Ferries", "Transport"]
+
+
+def test_extract_html_marks_file_source(wp):
+    assert (wp.source, wp.http_status, wp.url) == ("file", 0, WP_URL)
+    assert wp.extractor_version == EXTRACTOR_VERSION
+    assert wp.fetched_at.tzinfo is not None
+
+
+def test_wp_page_is_classified_as_article():
+    result = extract_page(page("wp_article.html", WP_URL))
+    assert result.reason is None
+    assert result.article.text == WP_BODY
+    assert (result.article.source, result.article.http_status) == ("test", 200)
+
+
+# ----------------------------------------------------------------------------- other layouts
+
+
+def test_meta_only_page_splits_by_line_into_two_authors():
+    article = extract_html(html("meta_only.html"), "https://talboten.invalid/region/neue-bruecke-aue")
+    assert article.authors == ["Mara Lindqvist", "Tobias Renner"]
+    assert article.field_sources["authors"] == "meta"
+
+
+def test_meta_only_page_title_date_and_language_come_from_meta_tags():
+    article = extract_html(html("meta_only.html"), "https://talboten.invalid/region/neue-bruecke-aue")
+    assert article.title == "Neue Brücke über die Aue soll 2026 fertig sein"
+    assert article.published_at.isoformat() == "2025-06-02T18:30:00+02:00"
+    assert article.language == "de"
+    assert article.site_name == "Talboten Online"
+    assert article.tags == ["Verkehr", "Brücke", "Aue"]
+
+
+def test_meta_only_page_drops_read_also_and_photo_credit_lines():
+    article = extract_html(html("meta_only.html"), "https://talboten.invalid/region/neue-bruecke-aue")
+    assert article.text.endswith("Das Land übernimmt nach Angaben der Gemeinde etwa zwei Drittel davon.")
+    assert "Lesen Sie auch" not in article.text
+    assert "Foto:" not in article.text
+    assert "Alle Rechte vorbehalten" not in article.text
+    assert article.text.count("\n\n") == 2
+
+
+def test_page_without_stated_date_gets_day_from_htmldate():
+    article = extract_html(html("htmldate_page.html"), "https://riverbend.invalid/news/library-hours")
+    assert article.published_at is not None
+    assert article.published_at.date().isoformat() == "2023-05-09"
+    assert article.published_at.tzinfo is not None
+    assert article.field_sources["published_at"] == "htmldate"
+
+
+def test_page_without_metadata_uses_title_tag():
+    article = extract_html(html("htmldate_page.html"), "https://riverbend.invalid/news/library-hours")
+    assert article.title == "Library extends opening hours for exam season"
+
+
+def test_date_later_than_fetch_time_is_rejected():
+    fetched = datetime(2024, 3, 14, 5, 0, tzinfo=UTC)  # before the stated 07:05+01:00 publication
+    result = extract_page(page("wp_article.html", WP_URL, fetched_at=fetched))
+    # The stated time is refused; only the day htmldate finds on the page (not after the fetch) is left.
+    assert result.article.published_at == datetime(2024, 3, 14, tzinfo=UTC)
+    assert result.article.field_sources["published_at"] == "htmldate"
+    assert result.article.modified_at is None
+
+
+# ----------------------------------------------------------------------------- classification
+
+
+def test_section_front_is_an_index_page():
+    result = extract_page(page("index_page.html", "https://herald.example/local/"))
+    assert result == Extraction(None, "index_page")
+
+
+def test_short_article_is_too_short():
+    result = extract_page(page("tiny_page.html", "https://herald.example/2024/08/01/road-closed"))
+    assert result == Extraction(None, "too_short")
+
+
+def test_min_article_chars_is_configurable():
+    result = extract_page(page("tiny_page.html", "https://herald.example/2024/08/01/road-closed"),
+                          min_article_chars=50)
+    assert result.reason is None
+    assert result.article.title == "Road closed"
+
+
+def test_article_pattern_rejects_undeclared_page_outside_pattern():
+    result = extract_page(page("htmldate_page.html", "https://riverbend.invalid/about"),
+                          article_pattern=r"/news/")
+    assert result == Extraction(None, "url_pattern")
+
+
+def test_article_pattern_accepts_matching_undeclared_page():
+    result = extract_page(page("htmldate_page.html", "https://riverbend.invalid/news/library-hours"),
+                          min_article_chars=200, article_pattern=r"/news/")
+    assert result.reason is None
+
+
+# ----------------------------------------------------------------------------- robustness
+
+
+@pytest.mark.parametrize("garbage", ["", "   ", "\x00\x01\x02", "<<<>>>", "<html><body></body></html>", "%PDF-1.4 \xff"])
+def test_extract_html_never_raises_on_garbage(garbage):
+    article = extract_html(garbage, "https://x.invalid/")
+    assert article.text == ""
+    assert article.source == "file"
+
+
+@pytest.mark.parametrize("garbage", ["", "\x00\x01", "<html><body></body></html>"])
+def test_extract_page_reports_garbage_instead_of_raising(garbage):
+    result = extract_page(Page(url="https://x.invalid/", source="t", html=garbage, status=200,
+                               fetched_at=datetime(2025, 1, 1, tzinfo=UTC)))
+    assert result.article is None
+    assert result.reason in {"unparseable", "no_text"}
+
+
+def test_extraction_result_survives_pickling_for_worker_processes():
+    result = extract_page(page("wp_article.html", WP_URL))
+    assert pickle.loads(pickle.dumps(result)) == result
+
+
+def test_article_round_trips_through_json(wp):
+    assert Article.from_json(wp.to_json()) == wp
+
+
+def test_warm_up_runs():
+    warm_up()
