@@ -41,6 +41,10 @@ _PHRASES = re.compile(
     r"accept all cookies|alle cookies akzeptieren|share this (?:article|story|post)|"
     r"share on (?:facebook|twitter|whatsapp|linkedin|x)\b|follow us on|folgen sie uns|"
     r"click here to (?:subscribe|sign up|read)|"
+    # consent placeholders left where an embed (video, tweet, chart) was blocked
+    r"externer inhalt|externe inhalte|privatsphäre-einstellungen|ein klick für den datenschutz|"
+    r"enable javascript|javascript (?:is )?(?:disabled|required)|your browser does not support|"
+    r"um (?:diesen|den) inhalt (?:zu sehen|anzuzeigen)|to view this content|content is not available|"
     r"^(?:read more|read also|also read|lesen sie (?:auch|mehr)|mehr zum thema|lire aussi|leer más|lee también|"
     r"leggi anche|related(?: articles?| stories)?|see also|siehe auch|auch interessant)\s*[:»>\-–—|]",
     re.IGNORECASE,
@@ -50,6 +54,21 @@ _CREDIT = re.compile(
     r"^[\(\[]?\s*(?:photo|foto|image|picture|bild|credit|crédit|quelle|source|fuente|kuva|zdjęcie)"
     r"(?:\s*(?:credit|by|s))?\s*[:©]|^©|^\(?copyright\b|^[\(\[]?(?:photo|foto|bild|image)\s*[\)\]]?$",
     re.IGNORECASE,
+)
+# A caption ends with its credit: "Fans at the stadium. Photo: Jane Doe/Agency".
+_CAPTION_CREDIT = re.compile(
+    r"(?:photo|foto|bild|image|picture|kuva|zdjęcie|credit)s?\s*:\s*[^.!?]{1,60}$", re.IGNORECASE
+)
+# A bare credit line: "Jane Doe/AFP via Getty Images", "STR/Getty images", "Foto: dpa".
+_PHOTO_AGENCY = re.compile(
+    r"(?:getty ?images|afp|reuters|\bdpa\b|imago|picture[ -]alliance|shutterstock|istock(?:photo)?|"
+    r"\bap photo|\bepa\b|keystone|\bntb\b|alamy|ddp|anadolu|sipa|xinhua|\bpa wire\b|pa images)",
+    re.IGNORECASE,
+)
+# A line that is only a byline ("Von Jane Doe") or a date stamp ("Stand: 22.04.2024, 06:00 Uhr").
+_BYLINE = re.compile(r"^(?:by|von|por|par|av|di|door|af)\s+\S+(?:\s+\S+){0,4}$", re.IGNORECASE)
+_DATE_STAMP = re.compile(
+    r"\b\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}:\d{2}\b"
 )
 _PHRASE_MAX_CHARS = 300  # a long paragraph mentioning "cookies" is probably article text
 _CREDIT_MAX_CHARS = 160
@@ -67,5 +86,13 @@ def is_boilerplate(paragraph: str) -> bool:
     if len(text) <= _PHRASE_MAX_CHARS and _PHRASES.search(text):
         return True
     if len(text) <= _CREDIT_MAX_CHARS and _CREDIT.search(text):
+        return True
+    if len(text) <= 250 and _CAPTION_CREDIT.search(text):
+        return True
+    if len(text) <= 80 and "/" in text and _PHOTO_AGENCY.search(text) and not text.endswith((".", "!", "?", '"')):
+        return True
+    if len(text) <= 60 and (_BYLINE.match(text) and not text.endswith((".", "!", "?"))):
+        return True
+    if len(text) <= 40 and _DATE_STAMP.search(text) and len(re.findall(r"[^\W\d_]{3,}", text)) <= 3:
         return True
     return False

@@ -272,6 +272,7 @@ _SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "sms:", "ftp:", "fil
 # Scrapy's list of binary and asset extensions, plus a few feed and data formats that are never articles.
 _NON_HTML_EXTENSIONS = frozenset(IGNORED_EXTENSIONS) | {"json", "xml", "gz", "txt", "csv", "woff", "woff2", "ttf"}
 _PAGINATION_QUERY = frozenset({"page", "p", "pg", "paged", "pagenum", "pagina", "seite", "offset", "start"})
+_DATED_PATH = re.compile(r"/(?:19|20)\d{2}/(?:0?[1-9]|1[0-2])/")
 _PAGINATION_PATH = re.compile(r"/(?:page|seite|pagina|p)/\d+/?$", re.IGNORECASE)
 
 
@@ -376,6 +377,17 @@ class UrlFilter:
 
     def is_article_url(self, url: str) -> bool:
         return self._article is not None and self._article.search(url) is not None
+
+    def likely_article_url(self, url: str) -> bool:
+        """A guess from the URL alone, for fetch order only (never for classification):
+        article_pattern if configured, else a dated path or a long slug."""
+        if self._article is not None:
+            return self._article.search(url) is not None
+        path = urlsplit(url).path
+        if _DATED_PATH.search(path):
+            return True
+        last = path.rstrip("/").rpartition("/")[2]
+        return last.count("-") >= 4
 
 
 # --------------------------------------------------------------------------- page classification

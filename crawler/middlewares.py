@@ -33,6 +33,9 @@ logger = logging.getLogger(__name__)
 ALLOW_PRIVATE_HOSTS_SETTING = "NEWSINGEST_ALLOW_PRIVATE_HOSTS"
 MAX_PAGES_SETTING = "NEWSINGEST_MAX_PAGES"
 
+# Request meta key: a feed or sitemap fetch, outside the page budget.
+DOCUMENT_META = "newsingest_document"
+
 STAT_PAGES_FETCHED = "newsingest/pages_fetched"
 STAT_REFUSED_PRIVATE = "newsingest/errors/refused_private_host"
 STAT_SKIPPED_MAX_PAGES = "newsingest/skipped/max_pages"
@@ -127,35 +130,57 @@ class PrivateHostGuard:
 
 
 class PageBudget:
-    """Count final responses; refuse further downloads once NEWSINGEST_MAX_PAGES arrived (0: no limit).
+    """Count final responses; refuse further downloads once NEWSINGEST_MAX_PAGES are fetched or in flight.
 
     Placed before the redirect and retry middlewares (in process_response order: after them),
-    so a redirect chain or a retried request counts once. robots.txt fetches do not count.
-    Requests already in flight when the budget runs out still complete, so a crawl may
-    overshoot by at most CONCURRENT_REQUESTS responses.
+    so a redirect chain or a retried request counts once. robots.txt fetches and requests
+    marked as discovery documents (meta DOCUMENT_META: feeds, sitemaps; the spider caps
+    those itself) do not count: max_pages is a budget of pages.
+    Requests in the downloader count against the budget while in flight, so a crawl gets at
+    most max_pages responses; a refused request is dropped for good (its URL is not retried
+    later in the crawl), so requests that fail without a response can leave budget unused.
     """
 
-    def __init__(self, stats: StatsCollector, max_pages: int):
-        self.stats = stats
+    # Request meta marks. Redirects and retries copy meta, so a follow-up of an admitted
+    # request is admitted without counting twice.
+    _ADMITTED = "_newsingest_admitted"
+    _COUNTED = "_newsingest_counted"
+
+    def __init__(self, crawler: Crawler, max_pages: int):
+        self.crawler = crawler
+        self.stats = crawler.stats
         self.max_pages = max_pages
         self.fetched = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PageBudget:
-        return cls(crawler.stats, crawler.settings.getint(MAX_PAGES_SETTING, 0))
+        return cls(crawler, crawler.settings.getint(MAX_PAGES_SETTING, 0))
 
     @staticmethod
-    def _is_robots(request: Request) -> bool:
+    def _exempt(request: Request) -> bool:
+        if request.meta.get(DOCUMENT_META):
+            return True
         return bool(request.meta.get("dont_obey_robotstxt")) and urlparse_cached(request).path == "/robots.txt"
 
+    def _in_flight(self, request: Request) -> int:
+        engine = self.crawler.engine
+        active = engine.downloader.active if engine is not None else ()
+        # Only requests this middleware let through and whose response is not yet counted:
+        # the downloader's active set also holds requests queued behind this one, still unchecked.
+        return sum(1 for r in active if r.meta.get(self._ADMITTED) and not r.meta.get(self._COUNTED))
+
     def process_request(self, request: Request) -> None:
-        if self.max_pages and self.fetched >= self.max_pages and not self._is_robots(request):
+        if not self.max_pages or self._exempt(request) or request.meta.get(self._ADMITTED):
+            return None
+        if self.fetched + self._in_flight(request) >= self.max_pages:
             self.stats.inc_value(STAT_SKIPPED_MAX_PAGES)
             raise PageBudgetExhausted("max_pages reached")
+        request.meta[self._ADMITTED] = True
         return None
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if not self._is_robots(request):
+        if not self._exempt(request):
+            request.meta[self._COUNTED] = True
             self.fetched += 1
             self.stats.inc_value(STAT_PAGES_FETCHED)
             logger.debug("page_fetched", extra={"url": response.url, "status": response.status})

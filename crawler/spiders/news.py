@@ -42,7 +42,7 @@ from crawler.discovery import (
     sitemap_body,
     url_key,
 )
-from crawler.middlewares import STAT_PAGES_FETCHED, PageBudgetExhausted, PrivateHostRefused
+from crawler.middlewares import DOCUMENT_META, STAT_PAGES_FETCHED, PageBudgetExhausted, PrivateHostRefused
 from crawler.records import Page
 from crawler.settings import DEFAULT_MAX_LINK_DEPTH, MAX_LINK_DEPTH_SETTING
 from ingest.config import Source
@@ -52,8 +52,10 @@ STAT_INDEX_PAGES = "newsingest/index_pages"
 STAT_FEEDS = "newsingest/feeds"
 STAT_SITEMAPS = "newsingest/sitemaps"
 STAT_ERRORS = "newsingest/errors/"  # + kind: http_404, timeout, dns, connection_refused, not_a_feed, ...
-STAT_SKIPPED_NON_HTML = "newsingest/skipped/non_html"
-STAT_SKIPPED_REQUEST_CAP = "newsingest/skipped/request_cap"
+STAT_SKIPPED = "newsingest/skipped/"  # + kind: robots_forbidden, offsite, non_html, request_cap, max_pages
+STAT_SKIPPED_NON_HTML = STAT_SKIPPED + "non_html"
+STAT_SKIPPED_REQUEST_CAP = STAT_SKIPPED + "request_cap"
+SKIP_KINDS = frozenset({"robots_forbidden", "offsite"})
 
 # Scheduler priorities (higher first): discovery documents, then feed entries (newest news),
 # then sitemap entries (newest first), then links breadth-first (minus the hop count).
@@ -64,6 +66,12 @@ PRIORITY_SITEMAP_ENTRY = 10
 # Never build more page requests than this multiple of max_pages: a 50,000-URL sitemap with
 # max_pages=100 should not allocate 50,000 Request objects the budget will refuse anyway.
 REQUEST_CAP_FACTOR = 2
+# Feeds and sitemaps are outside the page budget, but a site with one sitemap per day for
+# twenty years must not cost 7,000 fetches: discovered documents (child sitemaps, sitemaps
+# from robots.txt) are capped at this fraction of max_pages, with a floor. Configured ones always go.
+DOCUMENT_CAP_FRACTION = 0.1
+DOCUMENT_CAP_MIN = 20
+STAT_SKIPPED_DOCUMENT_CAP = "newsingest/skipped/document_cap"
 
 
 class NewsSpider(scrapy.Spider):
@@ -84,6 +92,8 @@ class NewsSpider(scrapy.Spider):
         self._seen: set[str] = set()
         self._page_requests = 0
         self._cap_logged = False
+        self._discovered_documents = 0
+        self.max_discovered_documents = max(DOCUMENT_CAP_MIN, int(source.max_pages * DOCUMENT_CAP_FRACTION))
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -139,7 +149,10 @@ class NewsSpider(scrapy.Spider):
         for url in robots_sitemaps(response.body, response.url):
             if self.url_filter.allows_document(url) and self._mark(url):
                 self.logger.debug("robots_sitemap", extra={"url": url, "robots_url": response.url})
-                yield self._document_request(url, self.parse_sitemap)
+                request = self._discovered_document_request(url, self.parse_sitemap)
+                if request is None:
+                    return
+                yield request
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         feed = parse_feed(response.body, response.url, max_size=self.max_size)
@@ -163,7 +176,10 @@ class NewsSpider(scrapy.Spider):
         if parsed.kind is SitemapKind.INDEX:
             for loc in parsed.locs:
                 if self.url_filter.allows_document(loc) and self._mark(loc):
-                    yield self._document_request(loc, self.parse_sitemap)
+                    request = self._discovered_document_request(loc, self.parse_sitemap)
+                    if request is None:
+                        return
+                    yield request
         else:
             # Sitemaps list sections and the homepage too; parse_page classifies each one.
             yield from self._candidate_requests(parsed.locs, via="sitemap", priority=PRIORITY_SITEMAP_ENTRY)
@@ -231,7 +247,10 @@ class NewsSpider(scrapy.Spider):
             if not filt.allows_page(link):
                 continue
             seen.add(link)
-            request = self._page_request(link, via="link", hops=new_hops, priority=-new_hops)
+            # Breadth-first, and article-looking links before other pages at the same depth,
+            # so a small max_pages is spent on articles rather than on tag archives.
+            priority = -2 * new_hops + (1 if filt.likely_article_url(link) else 0)
+            request = self._page_request(link, via="link", hops=new_hops, priority=priority)
             if request is None:
                 return
             yield request
@@ -243,7 +262,13 @@ class NewsSpider(scrapy.Spider):
         kind = error_kind(failure.value)
         if kind is None:
             return
-        self._error(kind, request.url if request is not None else None, detail=failure.getErrorMessage())
+        url = request.url if request is not None else None
+        if kind in SKIP_KINDS:
+            # Policy at work, not a failure: counted apart so the summary's errors stay meaningful.
+            self.crawler.stats.inc_value(STAT_SKIPPED + kind)
+            self.logger.debug("request_skipped", extra={"url": url, "kind": kind})
+            return
+        self._error(kind, url, detail=failure.getErrorMessage())
 
     def _error(self, kind: str, url: str | None, detail: str | None = None) -> None:
         self.crawler.stats.inc_value(STAT_ERRORS + kind)
@@ -269,8 +294,15 @@ class NewsSpider(scrapy.Spider):
             callback=callback,
             errback=self.on_error,
             priority=PRIORITY_DOCUMENT,
-            meta={"allow_offsite": True},
+            meta={"allow_offsite": True, DOCUMENT_META: True},
         )
+
+    def _discovered_document_request(self, url: str, callback: Any) -> Request | None:
+        if self._discovered_documents >= self.max_discovered_documents:
+            self.crawler.stats.inc_value(STAT_SKIPPED_DOCUMENT_CAP)
+            return None
+        self._discovered_documents += 1
+        return self._document_request(url, callback)
 
     def _candidate_requests(self, urls: Iterable[str], via: str, priority: int) -> Iterator[Request]:
         filt = self.url_filter
