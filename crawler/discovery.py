@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import struct
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +44,9 @@ class Feed:
 
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+# What scrapy.utils.gz.gunzip raises: corrupt data (OSError, EOFError, struct.error) or
+# output over max_size (_DecompressionMaxSizeExceeded, a ValueError).
+_GUNZIP_ERRORS = (OSError, EOFError, struct.error, ValueError)
 _BOM = b"\xef\xbb\xbf"
 
 
@@ -65,8 +69,7 @@ def _local(tag: object) -> str:
 
 
 def _strip_leading(body: bytes) -> bytes:
-    if body.startswith(_BOM):
-        body = body[len(_BOM) :]
+    body = body.removeprefix(_BOM)
     # Servers that template feeds often emit a newline before the XML declaration,
     # which makes libxml2 reject the whole document.
     return body.lstrip()
@@ -77,7 +80,7 @@ def parse_feed(body: bytes, base_url: str, max_size: int = 0) -> Feed | None:
     if body[:3] == _GZIP_MAGIC:
         try:
             body = gunzip(body, max_size=max_size)
-        except Exception:  # corrupt or oversize: no feed
+        except _GUNZIP_ERRORS:  # corrupt or oversize: no feed
             return None
     body = _strip_leading(body)
     if body[:1] in (b"{", b"["):
@@ -107,7 +110,7 @@ def _rss_links(root: lxml.etree._Element, base_url: str) -> Iterable[str]:
         link = guid = None
         for child in item:
             name = _local(child.tag)
-            # Only the un-namespaced RSS <link>: atom:link inside items points elsewhere (comments, enclosures).
+            # Only RSS's own <link>: an atom:link inside an item points elsewhere (comments, enclosures).
             if name == "link" and link is None and (child.tag == "link" or "purl.org/rss" in str(child.tag)):
                 link = (child.text or "").strip() or None
             elif name == "guid" and child.get("isPermaLink", "true").lower() != "false":
@@ -196,7 +199,7 @@ def sitemap_body(body: bytes, max_size: int = 0) -> bytes | None:
         return body
     try:
         return gunzip(body, max_size=max_size)
-    except Exception:  # _DecompressionMaxSizeExceeded, OSError, EOFError: unusable either way
+    except _GUNZIP_ERRORS:  # unusable either way
         return None
 
 
@@ -270,7 +273,16 @@ def robots_url(url: str) -> str:
 
 _SKIP_SCHEMES = ("mailto:", "javascript:", "tel:", "data:", "sms:", "ftp:", "file:", "#")
 # Scrapy's list of binary and asset extensions, plus a few feed and data formats that are never articles.
-_NON_HTML_EXTENSIONS = frozenset(IGNORED_EXTENSIONS) | {"json", "xml", "gz", "txt", "csv", "woff", "woff2", "ttf"}
+_NON_HTML_EXTENSIONS = frozenset(IGNORED_EXTENSIONS) | {
+    "json",
+    "xml",
+    "gz",
+    "txt",
+    "csv",
+    "woff",
+    "woff2",
+    "ttf",
+}
 _PAGINATION_QUERY = frozenset({"page", "p", "pg", "paged", "pagenum", "pagina", "seite", "offset", "start"})
 _DATED_PATH = re.compile(r"/(?:19|20)\d{2}/(?:0?[1-9]|1[0-2])/")
 _PAGINATION_PATH = re.compile(r"/(?:page|seite|pagina|p)/\d+/?$", re.IGNORECASE)
@@ -282,7 +294,7 @@ def url_key(url: str) -> str:
 
 
 def extract_links(selector: Selector, base_url: str) -> list[str]:
-    """Absolute http(s) links of a page (a/@href and rel=next), fragments dropped, in order, duplicates removed.
+    """Absolute http(s) links of a page (a/@href, rel=next), without fragments, in order, no duplicates.
 
     `base_url` should already honour <base href> (scrapy.utils.response.get_base_url).
     """
@@ -300,7 +312,9 @@ def extract_links(selector: Selector, base_url: str) -> list[str]:
 
 def next_page_links(selector: Selector, base_url: str) -> list[str]:
     """Links marked rel=next (<link> or <a>): archive pagination the site states outright."""
-    hrefs = selector.xpath("//link[@rel='next']/@href | //a[contains(concat(' ', @rel, ' '), ' next ')]/@href")
+    hrefs = selector.xpath(
+        "//link[@rel='next']/@href | //a[contains(concat(' ', @rel, ' '), ' next ')]/@href"
+    )
     return list(dict.fromkeys(url_key(urljoin(base_url, h.strip())) for h in hrefs.getall() if h.strip()))
 
 
@@ -334,7 +348,7 @@ def host_in_domains(host: str | None, domains: Sequence[str]) -> bool:
 class UrlFilter:
     """Which discovered URLs a source may fetch: its domains, allow/deny patterns, and article_pattern."""
 
-    __slots__ = ("domains", "_allow", "_deny", "_article")
+    __slots__ = ("_allow", "_article", "_deny", "domains")
 
     def __init__(
         self,
@@ -425,7 +439,14 @@ ARTICLE_TYPES = frozenset(
 INDEX_TYPES = frozenset({"CollectionPage", "ItemList", "SearchResultsPage", "ProfilePage", "WebPage"})
 # Site-wide boilerplate that says nothing about this page.
 NEUTRAL_TYPES = frozenset(
-    {"WebSite", "Organization", "NewsMediaOrganization", "BreadcrumbList", "SiteNavigationElement", "SearchAction"}
+    {
+        "WebSite",
+        "Organization",
+        "NewsMediaOrganization",
+        "BreadcrumbList",
+        "SiteNavigationElement",
+        "SearchAction",
+    }
 )
 
 

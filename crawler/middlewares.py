@@ -93,22 +93,26 @@ class PrivateHostGuard:
 
     async def process_request(self, request: Request) -> None:
         if self.allow_private:
-            return None
+            return
         host = (urlparse_cached(request).hostname or "").lower()
         if not host:
-            return None
+            return
         verdict = self._verdicts.get(host)
         if verdict is None:
             verdict = asyncio.ensure_future(self._check(host))
             self._verdicts[host] = verdict
         refused_address = await asyncio.shield(verdict)
         if refused_address is None:
-            return None
+            return
         self.stats.inc_value(STAT_REFUSED_PRIVATE)
         # One warning per host: a misconfigured source should be visible, not flood the log.
         level = logging.DEBUG if host in self._logged else logging.WARNING
         self._logged.add(host)
-        logger.log(level, "refused_private_host", extra={"url": request.url, "host": host, "address": refused_address})
+        logger.log(
+            level,
+            "refused_private_host",
+            extra={"url": request.url, "host": host, "address": refused_address},
+        )
         raise PrivateHostRefused(f"host {host} resolves to non-public address {refused_address}")
 
     async def _check(self, host: str) -> str | None:
@@ -160,7 +164,9 @@ class PageBudget:
     def _exempt(request: Request) -> bool:
         if request.meta.get(DOCUMENT_META):
             return True
-        return bool(request.meta.get("dont_obey_robotstxt")) and urlparse_cached(request).path == "/robots.txt"
+        return (
+            bool(request.meta.get("dont_obey_robotstxt")) and urlparse_cached(request).path == "/robots.txt"
+        )
 
     def _in_flight(self, request: Request) -> int:
         engine = self.crawler.engine
@@ -171,12 +177,11 @@ class PageBudget:
 
     def process_request(self, request: Request) -> None:
         if not self.max_pages or self._exempt(request) or request.meta.get(self._ADMITTED):
-            return None
+            return
         if self.fetched + self._in_flight(request) >= self.max_pages:
             self.stats.inc_value(STAT_SKIPPED_MAX_PAGES)
             raise PageBudgetExhausted("max_pages reached")
         request.meta[self._ADMITTED] = True
-        return None
 
     def process_response(self, request: Request, response: Response) -> Response:
         if not self._exempt(request):

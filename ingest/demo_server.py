@@ -82,17 +82,20 @@ class DemoServer:
         self.port = port
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._base_url: str | None = None
 
     @property
     def base_url(self) -> str:
-        if self._server is None:
+        # Still answers after stop(): callers report where the demo ran once it is over.
+        if self._base_url is None:
             raise RuntimeError("DemoServer not started")
-        return f"http://{self.host}:{self._server.server_address[1]}"
+        return self._base_url
 
     def start(self) -> DemoServer:
         if self._server is not None:
             raise RuntimeError("DemoServer already started")
         self._server = ThreadingHTTPServer((self.host, self.port), _make_handler(self, site_root()))
+        self._base_url = f"http://{self.host}:{self._server.server_address[1]}"
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="demo-site", daemon=True)
         self._thread.start()

@@ -277,7 +277,9 @@ def test_extract_links_resolves_drops_fragments_junk_and_duplicates():
 
 
 def test_next_page_links_from_link_and_anchor_rel_next():
-    html = '<link rel="next" href="?page=2"><a rel="nofollow next" href="/page/2/">older</a><a href="/x">x</a>'
+    html = (
+        '<link rel="next" href="?page=2"><a rel="nofollow next" href="/page/2/">older</a><a href="/x">x</a>'
+    )
     assert next_page_links(Selector(text=html), "https://news.example/world/") == [
         "https://news.example/world/?page=2",
         "https://news.example/page/2/",
@@ -327,7 +329,9 @@ def test_url_filter_domains_allow_deny():
     assert not filt.allows_page("https://news.example/world/map.pdf")
     assert not filt.allows_page("ftp://news.example/world/")
     assert filt.allows_document("https://cdn.example/sitemap.xml")  # other host, but deny still applies
-    assert not UrlFilter(["news.example"], deny=["sitemap"]).allows_document("https://news.example/sitemap.xml")
+    assert not UrlFilter(["news.example"], deny=["sitemap"]).allows_document(
+        "https://news.example/sitemap.xml"
+    )
 
 
 def test_url_filter_from_source_uses_configured_hosts():
@@ -382,8 +386,17 @@ def test_article_signals(head):
         ld({"@type": "CollectionPage", "name": "World"}),
         ld({"@graph": [{"@type": "WebSite"}, {"@type": "WebPage"}, {"@type": "BreadcrumbList"}]}),
         # a section listing article cards is still a section
-        ld({"@type": "CollectionPage", "mainEntity": {"@type": "ItemList", "itemListElement": [
-            {"@type": "ListItem", "item": {"@type": "NewsArticle", "url": ARTICLE_URL}}]}}),
+        ld(
+            {
+                "@type": "CollectionPage",
+                "mainEntity": {
+                    "@type": "ItemList",
+                    "itemListElement": [
+                        {"@type": "ListItem", "item": {"@type": "NewsArticle", "url": ARTICLE_URL}}
+                    ],
+                },
+            }
+        ),
     ],
 )
 def test_index_signals(head):
@@ -401,14 +414,19 @@ def test_url_role_beats_metadata():
 def test_article_pattern_decides_when_metadata_is_silent():
     filt = UrlFilter(["news.example"], article_pattern=r"/\d{4}/\d{2}/")
     assert classify_page(page(), ARTICLE_URL, filt).kind is PageKind.ARTICLE
-    assert classify_page(page('<meta property="og:type" content="website">'), ARTICLE_URL, filt).kind is PageKind.ARTICLE
+    assert (
+        classify_page(page('<meta property="og:type" content="website">'), ARTICLE_URL, filt).kind
+        is PageKind.ARTICLE
+    )
     assert classify_page(page(), SECTION_URL, filt).kind is PageKind.INDEX
 
 
 def test_teaser_card_listing_is_an_index_and_a_bare_page_is_unknown():
     cards = "".join(f"<article><a href='/a{i}'>Story {i}</a></article>" for i in range(5))
     assert classify_page(page(body=cards), SECTION_URL).kind is PageKind.INDEX
-    assert classify_page(page(body="<article><p>one story</p></article>"), ARTICLE_URL).kind is PageKind.UNKNOWN
+    assert (
+        classify_page(page(body="<article><p>one story</p></article>"), ARTICLE_URL).kind is PageKind.UNKNOWN
+    )
 
 
 def test_broken_json_ld_is_ignored():
@@ -417,23 +435,44 @@ def test_broken_json_ld_is_ignored():
     assert classify_page(page(head), ARTICLE_URL).kind is PageKind.UNKNOWN
 
 
-# --------------------------------------------------------------------------- private-address check and error kinds
+# --------------------------------------------------------------------------- private addresses, error kinds
 
 
 @pytest.mark.parametrize(
     "address",
     [
-        "127.0.0.1", "127.8.9.10", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254",
-        "100.64.0.1", "0.0.0.0", "224.0.0.1", "240.0.0.1", "255.255.255.255", "192.0.2.1",
-        "::1", "::", "fe80::1", "fe80::1%eth0", "fc00::1", "ff02::1", "::ffff:127.0.0.1",
-        "::ffff:10.0.0.1", "2002:7f00:1::", "2001:db8::1", "not-an-ip",
+        "127.0.0.1",
+        "127.8.9.10",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "224.0.0.1",
+        "240.0.0.1",
+        "255.255.255.255",
+        "192.0.2.1",
+        "::1",
+        "::",
+        "fe80::1",
+        "fe80::1%eth0",
+        "fc00::1",
+        "ff02::1",
+        "::ffff:127.0.0.1",
+        "::ffff:10.0.0.1",
+        "2002:7f00:1::",
+        "2001:db8::1",
+        "not-an-ip",
     ],
 )
 def test_non_public_addresses_are_refused(address):
     assert not is_public_address(address)
 
 
-@pytest.mark.parametrize("address", ["93.184.215.14", "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"])
+@pytest.mark.parametrize(
+    "address", ["93.184.215.14", "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "::ffff:8.8.8.8"]
+)
 def test_public_addresses_pass(address):
     assert is_public_address(address)
 

@@ -160,7 +160,9 @@ class NewsSpider(scrapy.Spider):
             self._error("not_a_feed", response.url)
             return
         self.crawler.stats.inc_value(STAT_FEEDS)
-        self.logger.debug("feed_parsed", extra={"url": response.url, "format": str(feed.kind), "entries": len(feed.links)})
+        self.logger.debug(
+            "feed_parsed", extra={"url": response.url, "format": str(feed.kind), "entries": len(feed.links)}
+        )
         yield from self._candidate_requests(feed.links, via="feed", priority=PRIORITY_FEED_ENTRY)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
@@ -171,7 +173,8 @@ class NewsSpider(scrapy.Spider):
             return
         self.crawler.stats.inc_value(STAT_SITEMAPS)
         self.logger.debug(
-            "sitemap_parsed", extra={"url": response.url, "kind": str(parsed.kind), "entries": len(parsed.entries)}
+            "sitemap_parsed",
+            extra={"url": response.url, "kind": str(parsed.kind), "entries": len(parsed.entries)},
         )
         if parsed.kind is SitemapKind.INDEX:
             for loc in parsed.locs:
@@ -207,7 +210,9 @@ class NewsSpider(scrapy.Spider):
         else:
             # Unknown pages are yielded too: extraction makes the final call on text length.
             yield self._page(response, via)
-            self.logger.debug("candidate_page", extra={"url": response.url, "reason": verdict.reason, "via": via})
+            self.logger.debug(
+                "candidate_page", extra={"url": response.url, "reason": verdict.reason, "via": via}
+            )
 
         if self.follow:
             yield from self._follow_links(response, selector, hops, is_index)
@@ -224,7 +229,9 @@ class NewsSpider(scrapy.Spider):
             discovered_via=via,
         )
 
-    def _follow_links(self, response: Response, selector: Any, hops: int, is_index: bool) -> Iterator[Request]:
+    def _follow_links(
+        self, response: Response, selector: Any, hops: int, is_index: bool
+    ) -> Iterator[Request]:
         if not self._budget_left():
             return
         base = get_base_url(response)
