@@ -224,11 +224,12 @@ def cmd_demo(args, config: Config) -> int:
     crawl = dataclasses.replace(config.crawl, download_delay=0.0, autothrottle=False)
     config = dataclasses.replace(config, crawl=crawl)
     with DemoServer() as server:
-        source = Source(name="demo", start_urls=(server.base_url + "/",), feeds=(server.base_url + "/feed.xml",),
+        site = server.base_url
+        source = Source(name="demo", start_urls=(site + "/",), feeds=(site + "/feed.xml",),
                         max_pages=100, allow_private_hosts=True)
         summary = run_crawl(config, source, configure_logging=_configure_again(args))
     result = _load(config)
-    print(f"demo: crawled {server.base_url}: pages fetched {summary.pages_fetched}, articles found "
+    print(f"demo: crawled {site}: pages fetched {summary.pages_fetched}, articles found "
           f"{summary.articles_found}; loaded new {result.inserted}, updated {result.updated}, "
           f"duplicate {result.duplicates}")
     print(f"database: {'embedded, in ' + str(config.data_dir / 'postgres') if not config.database_url else 'configured'}")

@@ -27,7 +27,23 @@ _QUIET_LOGGERS = {
     "trafilatura": logging.ERROR,
     "htmldate": logging.ERROR,
     "urllib3": logging.WARNING,
+    # Library deprecation warnings are for developers, not for an operator watching the service.
+    "py.warnings": logging.ERROR,
 }
+
+
+class _QuietLibraries(logging.Filter):
+    """Drops library records below their threshold at the handler, because Scrapy resets its loggers'
+    levels (dictConfig) whenever a CrawlerProcess is created."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        top = record.name.split(".", 1)[0]
+        threshold = _QUIET_LOGGERS.get(record.name) or _QUIET_LOGGERS.get(top)
+        return threshold is None or record.levelno >= max(threshold, self.level)
 
 
 def mask_secrets(value: str) -> str:
@@ -89,6 +105,7 @@ def configure(fmt: str | None = None, level: str = "info", stream: TextIO | None
     handler = logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     handler.set_name("newsingest")
+    handler.addFilter(_QuietLibraries(numeric_level))
 
     root = logging.getLogger()
     for existing in list(root.handlers):
@@ -96,8 +113,6 @@ def configure(fmt: str | None = None, level: str = "info", stream: TextIO | None
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(numeric_level)
-    for name, quiet_level in _QUIET_LOGGERS.items():
-        logging.getLogger(name).setLevel(max(quiet_level, numeric_level))
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

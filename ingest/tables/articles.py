@@ -130,12 +130,12 @@ EXPORT_COLUMNS = (
 def iter_articles(conn: psycopg.Connection, *, since: datetime | None = None, source: str | None = None,
                   limit: int | None = None, newest_first: bool = False):
     """Articles as dicts keyed by EXPORT_COLUMNS, streamed through a server-side cursor."""
-    order = "DESC" if newest_first else "ASC"
+    order = "published_at DESC NULLS LAST, id DESC" if newest_first else "id"
     query = (
         f"SELECT {', '.join(EXPORT_COLUMNS)} FROM articles"
         " WHERE (%(since)s::timestamptz IS NULL OR updated_at >= %(since)s::timestamptz)"
         "   AND (%(source)s::text IS NULL OR source = %(source)s::text)"
-        f" ORDER BY id {order} LIMIT %(limit)s"
+        f" ORDER BY {order} LIMIT %(limit)s"
     )
     with conn.transaction(), conn.cursor(name="export_articles") as cur:
         cur.itersize = 500
