@@ -285,6 +285,8 @@ _NON_HTML_EXTENSIONS = frozenset(IGNORED_EXTENSIONS) | {
 }
 _PAGINATION_QUERY = frozenset({"page", "p", "pg", "paged", "pagenum", "pagina", "seite", "offset", "start"})
 _DATED_PATH = re.compile(r"/(?:19|20)\d{2}/(?:0?[1-9]|1[0-2])/")
+# A date then a segment with letters: /2024/04/some-story or /2024/04/05/some-story, not /2024/04/05/.
+_DATED_SLUG = re.compile(r"/(?:19|20)\d{2}/(?:0?[1-9]|1[0-2])/(?:\d{1,2}/)?[^/]*[A-Za-z][^/]*")
 _PAGINATION_PATH = re.compile(r"/(?:page|seite|pagina|p)/\d+/?$", re.IGNORECASE)
 
 
@@ -492,12 +494,16 @@ def classify_page(
     url: str,
     url_filter: UrlFilter | None = None,
     start_urls: Iterable[str] = (),
+    feed_entry: bool = False,
 ) -> Classification:
     """Article, index or unknown, from the URL and the page's metadata only (no text analysis).
 
     Order matters: the URL's role (start URL, site root, pagination) beats metadata, because
     many sites stamp og:type=article on every template; explicit article metadata or the
-    configured article_pattern beat weaker index hints.
+    configured article_pattern beat weaker index hints. A page a feed lists as an entry
+    (`feed_entry`) is only an index for its URL's role: the feed's word beats a template's
+    og:type=website. Likewise a dated URL with a slug (/2024/04/some-story) is not called an
+    index on og:type=website alone (seen on a public broadcaster's article pages).
     """
     key = url_key(url)
     if key in {url_key(u) for u in start_urls}:
@@ -516,9 +522,13 @@ def classify_page(
     if url_filter is not None and url_filter.is_article_url(url):
         return Classification(PageKind.ARTICLE, "article_pattern")
 
+    if feed_entry:
+        return Classification(PageKind.UNKNOWN, "feed_entry")
     if types & INDEX_TYPES and not types - INDEX_TYPES - NEUTRAL_TYPES:
         return Classification(PageKind.INDEX, "jsonld_index")
     if og_type == "website":
+        if _DATED_SLUG.search(urlsplit(key).path):
+            return Classification(PageKind.UNKNOWN, "og_website_dated_url")
         return Classification(PageKind.INDEX, "og_website")
     if url_filter is not None and url_filter.has_article_pattern:
         return Classification(PageKind.INDEX, "article_pattern_mismatch")

@@ -429,6 +429,16 @@ def test_teaser_card_listing_is_an_index_and_a_bare_page_is_unknown():
     )
 
 
+def test_feed_entries_and_dated_slugs_are_not_indexes_on_og_website_alone():
+    website = page('<meta property="og:type" content="website">')
+    assert classify_page(website, SECTION_URL).kind is PageKind.INDEX
+    assert classify_page(website, SECTION_URL, feed_entry=True).kind is PageKind.UNKNOWN
+    assert classify_page(website, "https://news.example/", feed_entry=True).kind is PageKind.INDEX
+    dated = "https://news.example/kultur/beitrag/2024/04/theater-hotel.html"
+    assert classify_page(website, dated).kind is PageKind.UNKNOWN
+    assert classify_page(website, "https://news.example/2024/04/05/").kind is PageKind.INDEX
+
+
 def test_broken_json_ld_is_ignored():
     head = '<script type="application/ld+json">{"@type": "NewsArticle",}</script>' + ld({"@type": "WebSite"})
     assert jsonld_types(page(head)) == {"WebSite"}

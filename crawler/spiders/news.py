@@ -202,7 +202,9 @@ class NewsSpider(scrapy.Spider):
             return
 
         selector = response.selector
-        verdict = classify_page(selector, response.url, self.url_filter, self.source.start_urls)
+        verdict = classify_page(
+            selector, response.url, self.url_filter, self.source.start_urls, feed_entry=via == "feed"
+        )
         is_index = verdict.kind is PageKind.INDEX
         if is_index:
             self.crawler.stats.inc_value(STAT_INDEX_PAGES)
