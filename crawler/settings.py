@@ -27,7 +27,6 @@ def scrapy_settings(crawl: CrawlSettings, source: Source) -> dict[str, Any]:
         # configured per-host limit so that it slows down for slow hosts without silently
         # replacing the configured limit with its own default of 1.
         "DOWNLOAD_DELAY": crawl.download_delay,
-        "DOWNLOAD_DELAY_JITTER": 0.5,  # ±50 %, so requests do not tick like a clock
         "AUTOTHROTTLE_ENABLED": crawl.autothrottle,
         "AUTOTHROTTLE_START_DELAY": max(crawl.download_delay, 1.0),
         "AUTOTHROTTLE_MAX_DELAY": max(30.0, crawl.download_delay),
