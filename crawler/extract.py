@@ -13,10 +13,12 @@ for pages that state too little (it is the slow part, so most pages skip it).
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import trafilatura
+from lxml import etree
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 
@@ -24,7 +26,7 @@ from crawler import boilerplate
 from crawler import metadata as md
 from crawler.records import Article, Page
 
-EXTRACTOR_VERSION = f"newsingest-extract/1 trafilatura/{trafilatura.__version__}"
+EXTRACTOR_VERSION = f"newsingest-extract/2 trafilatura/{trafilatura.__version__}"
 
 # Comments are never article body (trafilatura's default includes them). favor_precision lost
 # body F1 on the dev corpus baseline (94.96 vs 95.10) and the generic line filters below remove
@@ -136,6 +138,12 @@ def _extract(html: str, url: str | None, fetched_at: datetime) -> tuple[Article 
     text = _body(tree, base, title, stated_body if isinstance(stated_body, str) else None, description, sources)
     published, modified = _dates(pm, node, fetched_at, sources)
     authors, authors_org_only = _authors(pm, node, site_keys, sources)
+    if not authors or authors_org_only:
+        # Metadata names nobody, or only the publisher: a person byline shown on the page is better.
+        found = _byline_authors(tree, site_keys, authors)
+        if found:
+            authors, authors_org_only = found, False
+            sources["authors"] = "byline"
 
     fallback = None
     if published is None or not authors or title is None:
@@ -191,7 +199,7 @@ def _extract(html: str, url: str | None, fetched_at: datetime) -> tuple[Article 
 
 def _body(tree, url: str | None, title: str | None, stated_body: str | None, description: str | None,
           sources: dict) -> str:
-    doc = trafilatura.bare_extraction(tree, url=url, **_TRAFILATURA_OPTIONS)
+    doc = trafilatura.bare_extraction(_pruned(tree, title), url=url, **_TRAFILATURA_OPTIONS)
     lines = doc.text.split("\n") if doc is not None and doc.text else []
     title_key = md.norm_key(title) if title else None
     paragraphs: list[str] = []
@@ -222,6 +230,72 @@ def _body(tree, url: str | None, title: str | None, stated_body: str | None, des
     if paragraphs:
         sources.setdefault("text", "trafilatura")
     return "\n\n".join(paragraphs)
+
+
+def _paragraph_chars(el) -> int:
+    return sum(len(p.text_content()) for p in el.iter("p"))
+
+
+def _highest_ancestor_without(el, shared: set):
+    """`el`'s highest ancestor (or `el` itself) that is not in `shared`."""
+    block = el
+    for parent in el.iterancestors():
+        if parent in shared:
+            break
+        block = parent
+    return block
+
+
+# Embedded social-media posts (the publishers' embed snippets keep these classes): quoted third-party
+# posts with handles and dates, not article text.
+_SOCIAL_EMBEDS = etree.XPath(
+    "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
+    " or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed')"
+    " or contains(@class, 'reddit-embed') or contains(@class, 'text-post-media')]"
+)
+
+
+def _pruned(tree, title: str | None):
+    """The tree without what is on the page but not part of this article: other stories and embedded
+    social posts. Returns the tree itself when there is nothing to drop, else a pruned copy (the
+    caller's tree is still read for metadata afterwards)."""
+    blocks = _other_stories(tree, title) + _SOCIAL_EMBEDS(tree)
+    if not blocks:
+        return tree
+    paths = [b.getroottree().getpath(b) for b in blocks]
+    pruned = deepcopy(tree)
+    for path in paths:
+        found = pruned.xpath(path)
+        if found and found[0].getparent() is not None:
+            found[0].getparent().remove(found[0])
+    return pruned
+
+
+def _other_stories(tree, title: str | None) -> list:
+    """Blocks that hold another story: pages that append the next article (infinite scroll) or show a
+    second full story under its own <h1>. Such a block is the largest ancestor of the other <h1> that
+    does not contain the headline's <h1>. Only when the headline's own block has body paragraphs itself,
+    so a layout with the headline in a header and the text elsewhere is left alone."""
+    h1s = list(tree.iter("h1"))
+    if len(h1s) < 2 or not title:
+        return []
+    key = md.norm_key(title)
+    main = next((h for h in h1s if md.norm_key(h.text_content()) == key), None)
+    if main is None:
+        main = next((h for h in h1s if key and key in md.norm_key(h.text_content())), None)
+    if main is None:
+        return []
+    main_ancestors = set(main.iterancestors())
+    blocks = []
+    for other in h1s:
+        other_ancestors = set(other.iterancestors())
+        if other is main or any(b is other or b in other_ancestors for b in blocks):
+            continue  # already inside a block that goes
+        block = _highest_ancestor_without(other, main_ancestors)
+        own = _highest_ancestor_without(main, other_ancestors)
+        if _paragraph_chars(own) >= 300 and _paragraph_chars(block) >= 300:
+            blocks.append(block)
+    return blocks
 
 
 _WORD = re.compile(r"\w+")
@@ -326,8 +400,24 @@ def _authors(pm: md.PageMeta, node: dict | None, site_keys: set[str], sources: d
     return [], False
 
 
+def _byline_authors(tree, site_keys: set[str], org_names: list[str]) -> list[str]:
+    orgs = {n.casefold() for n in org_names}
+    for text in md.byline_texts(tree):
+        names = md.clean_authors(md.split_authors(text), site_keys)
+        if orgs & {n.casefold() for n in names}:
+            return []  # the page's own byline names the organisation too: later matches are other stories
+        # "Jane Doe, Example News": the publisher named next to the person is not a second author.
+        people = [n for n in names if not _is_site(n, site_keys)]
+        if people and md.looks_like_person_names(people):
+            return people
+    return []
+
+
 def _is_site(name: str, site_keys: set[str]) -> bool:
+    """The publisher itself: its known name, or a bare domain ("example.com") standing in for one."""
     key = md.norm_key(name)
+    if re.fullmatch(r"[\w-]+(?:\.[\w-]+)*\.[a-z]{2,}", key):
+        return True
     return any(key and (key in s or s in key) for s in site_keys)
 
 

@@ -212,7 +212,8 @@ def parse_date(value: object) -> tuple[datetime, bool] | None:
 # ----------------------------------------------------------------------------- authors
 
 _BY_PREFIX = re.compile(
-    r"^(?:by|von|from|por|par|av|di|door|de|af|z|od|от|автор|written by|text|texte?|fotos?|photos?)\s*[:\-]?\s+",
+    r"^(?:by|von|from|por|par|av|di|door|de|af|z|od|от|автор|written by|text|texte?|fotos?|photos?|"
+    r"autor(?:in|en|innen)?|authors?|auteurs?|autore|autori)\s*[:\-]?\s+",
     re.IGNORECASE,
 )
 _SPLIT_HARD = re.compile(r"\s*[;|/·•]\s*|\s*\n\s*")
@@ -316,6 +317,60 @@ def jsonld_author_names(node: dict, nodes: dict[str, dict]) -> tuple[list[str], 
             if name:
                 names.extend(split_authors(str(name)))
     return names, all_orgs and bool(names)
+
+
+# Elements that carry a visible byline, by the markup conventions themes use for it (microformats,
+# schema.org microdata, rel=author, class names). Class matching is by substring so "article__author"
+# and "penci-byline" count.
+_BYLINE_XPATH = etree.XPath(
+    "//*[contains(concat(' ', normalize-space(@rel), ' '), ' author ') or @itemprop='author'"
+    " or contains(translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'author')"
+    " or contains(translate(@class, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz'), 'byline')]"
+)
+# Class words of things near an author name that are not the article's byline: comment and quote
+# authors, author-box biographies, avatars, social links, teaser cards of other articles.
+_NOT_BYLINE_CLASS = re.compile(
+    r"comment|quote|avatar|image|img|photo|bio|description|social|follow|teaser|card|related|"
+    r"recommend|widget|sidebar|footer",
+    re.IGNORECASE,
+)
+_NOT_BYLINE_TAGS = frozenset({"script", "style", "meta", "link", "input", "img", "textarea", "noscript"})
+_NOT_BYLINE_CONTAINERS = frozenset({"aside", "footer", "nav", "form"})
+
+
+def byline_texts(tree: etree._Element, limit: int = 12) -> list[str]:
+    """Texts of elements marked up as a byline, in document order: short, date-free, outside comment
+    sections, asides and teasers. For pages whose metadata names only the publishing organisation."""
+    out: list[str] = []
+    for el in _BYLINE_XPATH(tree):
+        if not isinstance(el.tag, str) or el.tag in _NOT_BYLINE_TAGS:
+            continue
+        if any(
+            a.tag in _NOT_BYLINE_CONTAINERS or _NOT_BYLINE_CLASS.search(a.get("class") or "")
+            for a in el.iterancestors()
+        ) or _NOT_BYLINE_CLASS.search(el.get("class") or ""):
+            continue
+        name = el.find(".//*[@itemprop='name']") if el.get("itemprop") == "author" else None
+        text = clean_ws((name if name is not None else el).text_content())
+        # A date, a reading time or a count means this is a meta line, not just names.
+        if not text or len(text) > 80 or any(ch.isdigit() for ch in text):
+            continue
+        if text not in out:
+            out.append(text)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def looks_like_person_names(names: list[str]) -> bool:
+    """Names as a byline writes them: a few words each, starting with a capital (or in a script without
+    case), not a lone lowercase word such as a brand tag or a section name."""
+    for name in names:
+        words = name.split()
+        first = next((ch for ch in name if ch.isalpha()), "")
+        if not first or len(words) > 5 or (first.lower() != first.upper() and not first.isupper()):
+            return False
+    return bool(names)
 
 
 # ----------------------------------------------------------------------------- titles

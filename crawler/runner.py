@@ -24,6 +24,7 @@ from ingest.config import Config, Source
 log = structlog.get_logger("newsingest.crawl")
 
 _PIPELINE = "crawler.pipelines.ExtractAndSpoolPipeline"
+_PROGRESS = "crawler.progress.CrawlProgress"
 
 
 @dataclass(slots=True)
@@ -40,6 +41,7 @@ class CrawlSummary:
     failed: int
     errors: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    daemon_id: str | None = None
 
     def to_dict(self) -> dict:
         return {
@@ -53,6 +55,7 @@ class CrawlSummary:
             "articles_found": self.articles_found,
             "failed": self.failed,
             "errors": self.errors,
+            "daemon_id": self.daemon_id,
         }
 
 
@@ -68,13 +71,19 @@ def run_crawl(
     urls: list[str] | None = None,
     *,
     run_id: str | None = None,
+    daemon_id: str | None = None,
+    progress: str = "off",
     configure_logging: Callable[[], None] | None = None,
 ) -> CrawlSummary:
+    """Crawl `source` (or exactly `urls`) into the spool. `progress`: "display" (a status line on a
+    terminal), "log" (periodic crawl_progress events) or "off"."""
     run_id = run_id or uuid.uuid4().hex
     settings = scrapy_settings(config.crawl, source)
     settings.update(
         {
             "ITEM_PIPELINES": {_PIPELINE: 300},
+            "EXTENSIONS": {_PROGRESS: 500},
+            "NEWSINGEST_PROGRESS": progress,
             "NEWSINGEST_SOURCE": source.name,
             "NEWSINGEST_RUN_ID": run_id,
             "NEWSINGEST_SPOOL_DIR": str(config.spool_dir),
@@ -103,12 +112,13 @@ def run_crawl(
     }
     not_articles = sum(int(v) for k, v in stats.items() if k.startswith("newsingest/not_article/"))
     finish_reason = str(stats.get("finish_reason", "unknown"))
-    if finish_reason in ("finished", "closespider_pagecount", "max_pages"):
-        status = "finished"
-    elif finish_reason == "shutdown":
+    pages_fetched = int(stats.get("newsingest/pages_fetched", stats.get("response_received_count", 0)))
+    if finish_reason == "shutdown":
         status = "interrupted"
+    elif finish_reason not in ("finished", "max_pages") or (pages_fetched == 0 and errors):
+        status = "failed"  # nothing could be fetched: the site is down, refuses us, or the config is wrong
     else:
-        status = "failed"
+        status = "finished"
     summary = CrawlSummary(
         run_id=run_id,
         source=source.name,
@@ -116,12 +126,13 @@ def run_crawl(
         finished_at=datetime.now(UTC),
         status=status,
         finish_reason=finish_reason,
-        pages_fetched=int(stats.get("newsingest/pages_fetched", stats.get("response_received_count", 0))),
+        pages_fetched=pages_fetched,
         articles_found=int(stats.get("newsingest/articles", 0)),
         not_articles=not_articles,
         failed=sum(errors.values()),
         errors=errors,
         seconds=round(time.monotonic() - started, 3),
+        daemon_id=daemon_id,
     )
     write_run_summary(config.spool_dir, summary.to_dict())
     log.info(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -82,11 +83,13 @@ def write_atomically(path: Path, data: bytes) -> None:
 class SpoolWriter:
     """Appends articles to a segment and closes it atomically every `max_records` records and at close()."""
 
-    def __init__(self, root: Path, source: str, run_id: str, max_records: int = 200):
+    def __init__(self, root: Path, source: str, run_id: str, max_records: int = 200, max_seconds: float = 30.0):
         self.paths = SpoolPaths(root).create()
         self.source = source
         self.run_id = run_id
         self.max_records = max_records
+        self.max_seconds = max_seconds  # bounds what a killed crawl can leave unclosed
+        self._opened_at = 0.0
         self._fh = None
         self._name: str | None = None
         self._count = 0
@@ -100,14 +103,16 @@ class SpoolWriter:
         self._fh.write(line.encode("utf-8", "surrogatepass"))
         self._count += 1
         self.records_written += 1
-        if self._count >= self.max_records:
+        if self._count >= self.max_records or time.monotonic() - self._opened_at >= self.max_seconds:
             self.flush_segment()
 
     def _open(self) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        self._name = f"{stamp}-{self.source}-{self.run_id[:8]}-{uuid.uuid4().hex[:8]}"
+        # The writer's pid in the name lets recover_orphans() tell a dead writer's segment from a live one.
+        self._name = f"{stamp}-{self.source}-{self.run_id[:8]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._fh = open(self.paths.open / (self._name + SEGMENT_SUFFIX + ".part"), "wb")
         self._count = 0
+        self._opened_at = time.monotonic()
 
     def flush_segment(self) -> Path | None:
         """Close the current segment (fsync, rename into ready/). Returns its path, or None if none was open."""
@@ -148,6 +153,39 @@ def read_segment(path: Path) -> list[Article]:
             except (ValueError, TypeError, UnicodeDecodeError) as exc:
                 raise ValueError(f"{path.name}: line {number}: {exc}") from None
     return articles
+
+
+def _writer_alive(part: Path) -> bool:
+    fields = part.name.split("-")
+    try:
+        pid = int(fields[-2])
+    except (IndexError, ValueError):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_orphans(root: Path) -> list[tuple[Path, int]]:
+    """Close the open segments of writers that died (a crawl killed with SIGKILL): keep every complete
+    line, drop a half-written last line, and move the segment into ready/. Returns (segment, records)."""
+    paths = SpoolPaths(root).create()
+    recovered = []
+    for part in sorted(paths.open.glob("*" + SEGMENT_SUFFIX + ".part")):
+        if _writer_alive(part):
+            continue
+        data = part.read_bytes()
+        complete = data[: data.rfind(b"\n") + 1]
+        if complete:
+            final = paths.ready / part.name.removesuffix(".part")
+            write_atomically(final, complete)
+            recovered.append((final, complete.count(b"\n")))
+        part.unlink()
+    return recovered
 
 
 def set_aside(root: Path, segment: Path) -> Path:

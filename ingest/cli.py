@@ -48,6 +48,17 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("--allow-private-hosts", action="store_true",
                        help="with --url: allow hosts on private or loopback addresses")
     crawl.add_argument("--no-load", action="store_true", help="leave the records in the spool; load later")
+    crawl.add_argument("--progress", choices=["auto", "display", "log", "off"], default="auto",
+                       help="auto: a status line on a terminal, periodic crawl_progress events otherwise")
+    # Set by the daemon for its child crawls.
+    crawl.add_argument("--run-id", help=argparse.SUPPRESS)
+    crawl.add_argument("--daemon-id", help=argparse.SUPPRESS)
+
+    sub.add_parser("run", parents=[common], help="run the daemon: scheduled crawls and loads (logs on stdout)")
+    trigger = sub.add_parser("trigger", parents=[common], help="ask a running daemon to crawl a source now")
+    trigger.add_argument("source", help="name of a configured source")
+    status = sub.add_parser("status", parents=[common], help="sources' last and next runs, spool backlog, last load")
+    status.add_argument("--json", action="store_true", help="one JSON document, for scripts")
 
     extract = sub.add_parser("extract", parents=[common], help="extract saved pages; one JSON record per file")
     extract.add_argument("files", nargs="+", metavar="FILE", help="HTML files, plain or .gz")
@@ -68,7 +79,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logs.configure(args.log_format, args.log_level)
+    # The daemon's output is its log (stdout); other commands keep stdout for their results.
+    log_stream = sys.stdout if args.command == "run" else sys.stderr
+    args.log_format = logs.configure(args.log_format, args.log_level, stream=log_stream)
     try:
         config = load_config(args.config)
         return COMMANDS[args.command](args, config)
@@ -128,6 +141,12 @@ def _configure_again(args):
     return lambda: logs.configure(args.log_format, args.log_level)
 
 
+def _progress_mode(requested: str) -> str:
+    if requested != "auto":
+        return requested
+    return "display" if sys.stderr.isatty() else "log"
+
+
 def cmd_crawl(args, config: Config) -> int:
     from crawler.runner import adhoc_source, run_crawl
     from ingest.db import DatabaseUnavailable
@@ -135,7 +154,8 @@ def cmd_crawl(args, config: Config) -> int:
     if bool(args.source) == bool(args.url):
         raise UsageError("give either a SOURCE name or --url URL [URL ...]")
     source = adhoc_source(args.url, args.allow_private_hosts) if args.url else config.source(args.source)
-    summary = run_crawl(config, source, args.url, configure_logging=_configure_again(args))
+    summary = run_crawl(config, source, args.url, run_id=args.run_id, daemon_id=args.daemon_id,
+                        progress=_progress_mode(args.progress), configure_logging=_configure_again(args))
     line = (f"{source.name}: pages fetched {summary.pages_fetched}, articles found {summary.articles_found}, "
             f"failed {summary.failed}")
     if args.no_load:
@@ -243,7 +263,48 @@ def cmd_demo(args, config: Config) -> int:
     return EXIT_OK if summary.articles_found else EXIT_FAILED
 
 
+def cmd_run(args, config: Config) -> int:
+    from ingest.schedule import Daemon
+
+    if not config.sources:
+        raise ConfigError(f"{config.path or 'config'}: key 'sources': the daemon needs at least one [[sources]]")
+    daemon = Daemon(config, log_format=args.log_format, log_level=args.log_level, config_path=args.config
+                    or (str(config.path) if config.path else None))
+    return daemon.run()
+
+
+def cmd_trigger(args, config: Config) -> int:
+    import getpass
+    import socket
+
+    from ingest.tables.runs import request_crawl
+
+    source = config.source(args.source)
+    with _database(config) as conn:
+        request_id = request_crawl(conn, source.name, f"{getpass.getuser()}@{socket.gethostname()}")
+    log.info("crawl_requested", source=source.name, request_id=request_id)
+    print(f"requested a crawl of {source.name} (request {request_id}); a running daemon starts it within seconds")
+    return EXIT_OK
+
+
+def cmd_status(args, config: Config) -> int:
+    import json
+
+    from ingest.status import collect_status, render_status
+
+    with _database(config) as conn:
+        report = collect_status(conn, config)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_status(report))
+    return EXIT_OK
+
+
 COMMANDS = {
+    "run": cmd_run,
+    "trigger": cmd_trigger,
+    "status": cmd_status,
     "crawl": cmd_crawl,
     "extract": cmd_extract,
     "load": cmd_load,

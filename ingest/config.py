@@ -42,6 +42,7 @@ class Source:
     article_pattern: str | None = None
     max_pages: int = 1000
     interval: float = 900.0
+    cron: str | None = None
     follow_links: bool = True
     allow_private_hosts: bool = False
 
@@ -77,12 +78,24 @@ class CrawlSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class DaemonSettings:
+    max_concurrent_crawls: int
+    grace_period: float
+    housekeeping_interval: float
+    unhealthy_after: int
+    trigger_poll_interval: float
+    keep_bad_segments: float
+    stale_run_after: float
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path | None  # None when no file was found: defaults only
     database_url: str | None
     data_dir: Path
     crawl: CrawlSettings
     load_interval: float
+    daemon: DaemonSettings
     sources: tuple[Source, ...] = field(default=())
 
     def source(self, name: str) -> Source:
@@ -128,7 +141,7 @@ def parse_config(raw: dict[str, Any], path: Path | None, env: dict[str, str] | N
     env = os.environ if env is None else env
     where = str(path) if path else "config"
     v = _Validator(where)
-    v.no_unknown(raw, {"database", "service", "crawl", "load", "sources"}, "")
+    v.no_unknown(raw, {"database", "service", "crawl", "load", "daemon", "sources"}, "")
 
     database = v.table(raw, "database")
     v.no_unknown(database, set(defaults.DATABASE), "database.")
@@ -147,6 +160,8 @@ def parse_config(raw: dict[str, Any], path: Path | None, env: dict[str, str] | N
     v.no_unknown(load, set(defaults.LOAD), "load.")
     load_interval = v.duration(load, "interval", "load.", defaults.LOAD["interval"])
 
+    daemon = _parse_daemon(v, v.table(raw, "daemon"))
+
     sources_raw = raw.get("sources", [])
     if not isinstance(sources_raw, list):
         raise ConfigError(f"{where}: key 'sources': expected [[sources]] tables, got {_kind(sources_raw)}")
@@ -163,6 +178,7 @@ def parse_config(raw: dict[str, Any], path: Path | None, env: dict[str, str] | N
         data_dir=data_dir,
         crawl=crawl,
         load_interval=load_interval,
+        daemon=daemon,
         sources=tuple(sources),
     )
 
@@ -205,6 +221,21 @@ def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
     )
 
 
+def _parse_daemon(v: _Validator, table: dict[str, Any]) -> DaemonSettings:
+    d = defaults.DAEMON
+    p = "daemon."
+    v.no_unknown(table, set(d), p)
+    return DaemonSettings(
+        max_concurrent_crawls=v.integer(table, "max_concurrent_crawls", p, d["max_concurrent_crawls"], minimum=1),
+        grace_period=v.duration(table, "grace_period", p, d["grace_period"]),
+        housekeeping_interval=v.duration(table, "housekeeping_interval", p, d["housekeeping_interval"]),
+        unhealthy_after=v.integer(table, "unhealthy_after", p, d["unhealthy_after"], minimum=1),
+        trigger_poll_interval=v.duration(table, "trigger_poll_interval", p, d["trigger_poll_interval"]),
+        keep_bad_segments=v.duration(table, "keep_bad_segments", p, d["keep_bad_segments"]),
+        stale_run_after=v.duration(table, "stale_run_after", p, d["stale_run_after"]),
+    )
+
+
 def _parse_source(v: _Validator, item: Any, index: int, crawl: CrawlSettings) -> Source:
     if not isinstance(item, dict):
         raise ConfigError(f"{v.where}: sources[{index}]: expected a table, got {_kind(item)}")
@@ -238,6 +269,7 @@ def _parse_source(v: _Validator, item: Any, index: int, crawl: CrawlSettings) ->
         article_pattern=sv.pattern(item, "article_pattern"),
         max_pages=crawl.max_pages if max_pages is None else sv.integer(item, "max_pages", "", 0, minimum=1),
         interval=sv.duration(item, "interval", "", d["interval"]),
+        cron=sv.cron(item, "cron"),
         follow_links=sv.boolean(item, "follow_links", "", d["follow_links"]),
         allow_private_hosts=sv.boolean(item, "allow_private_hosts", "", crawl.allow_private_hosts),
     )
@@ -324,6 +356,20 @@ class _Validator:
                 prefix + key, f"expected a positive duration (seconds, or '90s', '15m', '2h', '1d'), got {value!r}"
             )
         return seconds
+
+    def cron(self, table: dict, key: str) -> str | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise self.fail(key, f"expected a crontab expression string, got {_kind(value)}")
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise self.fail(key, f"invalid crontab expression {value!r}: {exc}") from None
+        return value
 
     def string_list(self, table: dict, key: str) -> tuple[str, ...]:
         value = table.get(key, [])

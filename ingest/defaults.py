@@ -35,6 +35,16 @@ LOAD = {
     "interval": 60,  # seconds between loads in the daemon
 }
 
+DAEMON = {
+    "max_concurrent_crawls": 2,  # crawl child processes at once
+    "grace_period": 30,  # seconds running crawls get to finish after SIGTERM before they are stopped
+    "housekeeping_interval": 86400,  # seconds
+    "unhealthy_after": 3,  # consecutive failed crawls before a source is reported unhealthy
+    "trigger_poll_interval": 5,  # seconds; LISTEN/NOTIFY wakes the daemon sooner
+    "keep_bad_segments": 7 * 86400,  # seconds an unreadable spool segment is kept for inspection
+    "stale_run_after": 6 * 3600,  # seconds after which a crawl run still marked running is abandoned
+}
+
 SOURCE = {
     "name": None,  # required
     "start_urls": [],
@@ -46,6 +56,7 @@ SOURCE = {
     "article_pattern": None,  # regular expression: URLs matching it are articles
     "max_pages": None,  # None: [crawl] max_pages
     "interval": 900,  # seconds between scheduled crawls
+    "cron": None,  # crontab expression ("*/20 6-23 * * *"); replaces interval when set
     "follow_links": True,  # follow links from start_urls through sections and pagination
     "allow_private_hosts": None,  # None: [crawl] allow_private_hosts
 }

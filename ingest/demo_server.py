@@ -132,13 +132,13 @@ def _make_handler(demo: DemoServer, root: Traversable) -> type[BaseHTTPRequestHa
             if with_body:
                 self.wfile.write(reply.body)
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        def do_GET(self) -> None:
             self._serve(with_body=True)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._serve(with_body=False)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass  # the demo prints its own summary; per-request lines on stderr would drown it
 
     return Handler

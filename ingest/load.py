@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
@@ -23,7 +24,7 @@ from crawler.records import Article
 from crawler.spool import SpoolPaths, read_segment, set_aside
 from ingest import dedup
 from ingest.tables import articles as articles_sql
-from ingest.tables.runs import CrawlRun, upsert_crawl_run
+from ingest.tables.runs import CrawlRun, LoadRun, record_load_run, upsert_crawl_run
 
 log = structlog.get_logger("newsingest.load")
 
@@ -141,18 +142,43 @@ def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: Load
         result.crawl_runs += 1
 
 
-def load_spool(conn: psycopg.Connection, spool_root: Path) -> LoadResult:
-    """Load every closed segment and run summary waiting in the spool. `conn` must be in autocommit mode,
-    so that each segment is its own transaction."""
+def load_spool(conn: psycopg.Connection, spool_root: Path, *, wait: bool = True,
+               daemon_id: str | None = None) -> LoadResult | None:
+    """Load every closed segment and run summary waiting in the spool, and record the run in load_runs.
+
+    `conn` must be in autocommit mode, so that each segment is its own transaction. Only one load runs
+    at a time per database: with wait=False, returns None at once if another process is loading.
+    """
+    started_at = datetime.now(UTC)
     started = time.monotonic()
     result = LoadResult()
     paths = SpoolPaths(spool_root)
-    conn.execute("SELECT pg_advisory_lock(%s)", (LOAD_LOCK,))
+    if wait:
+        conn.execute("SELECT pg_advisory_lock(%s)", (LOAD_LOCK,))
+    elif not conn.execute("SELECT pg_try_advisory_lock(%s)", (LOAD_LOCK,)).fetchone()[0]:
+        return None
+    run = LoadRun(daemon_id=daemon_id, started_at=started_at)
     try:
         for segment in paths.ready_segments():
             load_segment(conn, spool_root, segment, result)
         load_run_summaries(conn, paths, result)
+        run.status = "finished"
+    except Exception as exc:
+        run.status, run.error = "failed", f"{type(exc).__name__}: {exc}"
+        raise
     finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (LOAD_LOCK,))
-    result.seconds = time.monotonic() - started
+        result.seconds = time.monotonic() - started
+        _record(conn, run, result)
+        if not conn.closed and not conn.broken:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (LOAD_LOCK,))
     return result
+
+
+def _record(conn: psycopg.Connection, run: LoadRun, result: LoadResult) -> None:
+    if conn.closed or conn.broken:
+        return  # the database went away; the failure is reported by the caller
+    run.finished_at = datetime.now(UTC)
+    run.segments, run.records = result.segments, result.records
+    run.inserted, run.updated, run.duplicates = result.inserted, result.updated, result.duplicates
+    run.bad_segments = len(result.bad_segments)
+    record_load_run(conn, run)

@@ -65,6 +65,13 @@ def _stdlib_event_name(_logger, _name, event_dict: dict) -> dict:
     return event_dict
 
 
+def _log_uncaught(exc_type, exc, tb) -> None:
+    if issubclass(exc_type, KeyboardInterrupt):
+        sys.__excepthook__(exc_type, exc, tb)
+        return
+    structlog.get_logger("newsingest").critical("unhandled_exception", exc_info=(exc_type, exc, tb))
+
+
 def resolve_format(requested: str | None, stream: TextIO) -> str:
     if requested in ("json", "console"):
         return requested
@@ -113,6 +120,10 @@ def configure(fmt: str | None = None, level: str = "info", stream: TextIO | None
             root.removeHandler(existing)
     root.addHandler(handler)
     root.setLevel(numeric_level)
+
+    # Python warnings and uncaught exceptions join the stream instead of printing raw text to stderr.
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -62,7 +62,7 @@ def database_url(tmp_path_factory) -> str:
 def db(database_url):
     """An autocommit connection to the session database, emptied before the test."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE articles, crawl_runs, loaded_segments RESTART IDENTITY CASCADE")
+        conn.execute("TRUNCATE articles, crawl_runs, loaded_segments, load_runs, crawl_requests, source_schedule RESTART IDENTITY CASCADE")
         yield conn
 
 
@@ -82,25 +82,21 @@ def data_dir(tmp_path) -> Path:
     return path
 
 
-def write_config(path: Path, data_dir: Path, sources: str = "", crawl: str = "") -> Path:
-    """A config for tests: fast politeness settings, loopback allowed, our data directory."""
-    path.write_text(
-        textwrap.dedent(
-            f"""
-            [service]
-            data_dir = "{data_dir}"
+TEST_CRAWL_SETTINGS = {
+    "download_delay": "0",
+    "autothrottle": "false",
+    "extract_workers": "2",
+    "allow_private_hosts": "true",
+    "concurrent_requests_per_host": "8",
+}
 
-            [crawl]
-            download_delay = 0
-            autothrottle = false
-            extract_workers = 2
-            allow_private_hosts = true
-            concurrent_requests_per_host = 8
-            {crawl}
-            """
-        )
-        + textwrap.dedent(sources)
-    )
+
+def write_config(path: Path, data_dir: Path, sources: str = "", **crawl: str) -> Path:
+    """A config for tests: fast politeness settings, loopback allowed, our data directory.
+    Keyword arguments override [crawl] keys (values as TOML literals)."""
+    settings = {**TEST_CRAWL_SETTINGS, **crawl}
+    crawl_table = "\n".join(f"{key} = {value}" for key, value in settings.items())
+    path.write_text(f'[service]\ndata_dir = "{data_dir}"\n\n[crawl]\n{crawl_table}\n' + textwrap.dedent(sources))
     return path
 
 

@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
@@ -150,7 +150,7 @@ def spare_articles() -> list[FixtureArticle]:
 
 
 _CET = timezone(timedelta(hours=1))
-_FIRST_PUBLISHED = datetime(2026, 3, 2, 6, 40, tzinfo=timezone.utc)
+_FIRST_PUBLISHED = datetime(2026, 3, 2, 6, 40, tzinfo=UTC)
 
 
 def _article_from_story(i: int, story: _Story) -> FixtureArticle:
@@ -886,6 +886,10 @@ class NewsSite:
         self.host = host
         self.articles: list[FixtureArticle] = list(articles) if articles is not None else build_articles()
         self.rss_tracking_params = rss_tracking_params
+        # Seconds each article page takes to serve, one article at a time: makes a crawl last
+        # long enough to interrupt, whatever the crawler's concurrency.
+        self.article_delay = 0.0
+        self._slow_lock = threading.Lock()
         self.requests: list[RequestLog] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -1003,6 +1007,9 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 headers={k.lower(): v for k, v in self.headers.items()},
                 time=time.monotonic(),
             ))
+            if site.article_delay and site.article_at(self.path) is not None:
+                with site._slow_lock:
+                    time.sleep(site.article_delay)
             response = site._renderer().respond(self.path)
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)
@@ -1011,13 +1018,13 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             if with_body:
                 self.wfile.write(response.body)
 
-        def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+        def do_GET(self) -> None:
             self._serve(with_body=True)
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             self._serve(with_body=False)
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: object) -> None:
             pass  # the request log is self.requests; stderr noise would bury test output
 
     return Handler

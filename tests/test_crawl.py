@@ -8,12 +8,11 @@ from datetime import datetime
 
 import pytest
 from conftest import write_config
-
 from newssite import CHROME_STRINGS
 
 
 def source_block(name: str, **keys) -> str:
-    lines = [f'[[sources]]', f'name = "{name}"']
+    lines = ['[[sources]]', f'name = "{name}"']
     for key, value in keys.items():
         if isinstance(value, bool):
             lines.append(f"{key} = {'true' if value else 'false'}")
@@ -93,7 +92,7 @@ def test_crawling_twice_adds_nothing(news_site, db, run_cli, tmp_path, data_dir)
     first = db.execute("SELECT id, content_hash, first_seen_at FROM articles ORDER BY id").fetchall()
     result = crawl(run_cli, tmp_path, data_dir, "feed", feeds=[news_site.url("/feeds/rss.xml")])
     assert db.execute("SELECT id, content_hash, first_seen_at FROM articles ORDER BY id").fetchall() == first
-    assert f"new 0," in result.stdout
+    assert "new 0," in result.stdout
 
 
 def test_tracking_parameter_url_does_not_add_a_second_row(news_site, db, run_cli, tmp_path, data_dir):

@@ -233,3 +233,25 @@ def test_article_round_trips_through_json(wp):
 
 def test_warm_up_runs():
     warm_up()
+
+
+# ----------------------------------------------------------------------------- organisation byline, other stories
+
+
+def test_person_byline_on_page_replaces_organisation_author():
+    article = extract_html(html("org_byline.html"), "https://coastline-courier.example/2025/02/10/night-trains")
+    # JSON-LD names only the publisher; the visible byline names the reporter. A teaser's author in
+    # the aside is not taken.
+    assert article.authors == ["Ingrid Halvorsen"]
+    assert article.field_sources["authors"] == "byline"
+    assert article.title == "Night trains return to the coast line"
+
+
+def test_appended_second_story_and_embedded_post_are_not_body():
+    article = extract_html(html("two_stories.html"), "https://harbour-post.example/2025/03/04/crane")
+    assert article.text.startswith("A container crane at the northern harbour collapsed")
+    assert article.text.endswith("according to the port company.")
+    assert article.text.count("\n\n") == 3
+    assert "library" not in article.text  # the next story, under its own <h1>
+    assert "Unbelievable scenes" not in article.text and "@stormwatch_example" not in article.text
+    assert article.authors == ["Mikkel Sand"]

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from html.parser import HTMLParser
 
 import pytest
-
 from newssite import (
     CHROME_STRINGS,
     PRIVATE_PATH,

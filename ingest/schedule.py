@@ -1,0 +1,384 @@
+"""The daemon behind `newsingest run`: APScheduler jobs for crawls, loads, triggers and housekeeping.
+
+- Each source is crawled on its interval or cron expression, each crawl in a child process
+  (`newsingest crawl SOURCE --no-load`): Twisted's reactor cannot restart, and a fresh process
+  keeps the daemon's memory flat. A source's crawl never overlaps itself (here: one job instance
+  and a lock file; across daemons: a PostgreSQL advisory lock); missed runs coalesce into one.
+- Loads run on their own interval; one load at a time per database (advisory lock). A database
+  that is down makes loads fail and retry with backoff while crawls go on into the spool.
+- `newsingest trigger SOURCE` requests reach the daemon by LISTEN/NOTIFY, with polling as fallback.
+- SIGTERM/SIGINT: stop scheduling, give running crawls the grace period, then stop them; run a final
+  load; exit 0. A second signal stops at once; closed spool segments are kept for the next start.
+
+This module touches child processes, the data directory (spool, lock files) and the database.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+import structlog
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from crawler.spool import SpoolPaths, recover_orphans, write_run_summary
+from ingest.config import Config, Source
+from ingest.db import DatabaseUnavailable, connect, resolve_dsn
+from ingest.load import load_spool
+from ingest.migrate import migrate
+from ingest.tables import runs as runs_sql
+
+log = structlog.get_logger("newsingest.daemon")
+
+# Two-key advisory locks: (namespace, hashtext(source)); the namespace keeps clear of other users' locks.
+_CRAWL_LOCK_NAMESPACE = 0x6E73  # "ns"
+_MAX_LOAD_BACKOFF = 600.0  # seconds
+_STOP_WAIT = 15.0  # seconds a crawl gets to close its spool after SIGTERM before SIGKILL
+
+
+class _SourceLock:
+    """Held while a source is crawled: a lock file (this machine) and, when the database answers,
+    a session advisory lock (every daemon on the database)."""
+
+    def __init__(self, lock_dir: Path, source: str, dsn: str):
+        self.source = source
+        self.dsn = dsn
+        self.path = lock_dir / f"crawl-{source}.lock"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        self._file = None
+        self._conn: psycopg.Connection | None = None
+
+    def acquire(self, stopping: threading.Event, wait: bool) -> str | None:
+        """None when acquired, else why not: 'already_running' (here) or 'running_elsewhere'."""
+        # A new open file each time: flock excludes other open files, not other threads using this one.
+        self._file = open(self.path, "w")
+        while True:
+            try:
+                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if not wait or stopping.wait(0.5):
+                    self._close_file()
+                    return "already_running"
+        try:
+            self._conn = connect(self.dsn, autocommit=True)
+        except DatabaseUnavailable as exc:
+            # A crawl never needs the database: run with the local lock alone and say so.
+            log.warning("crawl_lock_local_only", source=self.source, error=str(exc))
+            return None
+        got = self._conn.execute(
+            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_CRAWL_LOCK_NAMESPACE, self.source)
+        ).fetchone()[0]
+        if not got:
+            self.release()
+            return "running_elsewhere"
+        return None
+
+    def release(self) -> None:
+        if self._conn is not None:
+            self._conn.close()  # ends the session, which releases its advisory locks
+            self._conn = None
+        self._close_file()
+
+    def _close_file(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing releases the flock
+            self._file = None
+
+
+class Daemon:
+    def __init__(self, config: Config, *, log_format: str, log_level: str, config_path: str | None):
+        self.config = config
+        self.log_format = log_format
+        self.log_level = log_level
+        self.config_path = config_path
+        self.daemon_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.dsn = resolve_dsn(config)
+        self.stopping = threading.Event()
+        self.forced = threading.Event()
+        self._signals = 0
+        self._children: dict[str, subprocess.Popen] = {}
+        self._children_lock = threading.Lock()
+        self._crawl_slots = threading.BoundedSemaphore(config.daemon.max_concurrent_crawls)
+        self._load_mutex = threading.Lock()
+        self._load_failures = 0
+        self._failures: dict[str, int] = {}
+        workers = config.daemon.max_concurrent_crawls + len(config.sources) + 4
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(workers)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self.scheduler.add_listener(self._on_skipped_run, EVENT_JOB_MAX_INSTANCES)
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, self._on_signal)
+        signal.signal(signal.SIGINT, self._on_signal)
+        spool = SpoolPaths(self.config.spool_dir).create()
+        self._recover_orphans()
+        self._migrate()
+        now = datetime.now(UTC)
+        for source in self.config.sources:
+            self.scheduler.add_job(
+                self._crawl_job, self._trigger_for(source), args=[source.name, "schedule"],
+                id=f"crawl:{source.name}", name=f"crawl {source.name}", next_run_time=now,
+            )
+        self.scheduler.add_job(
+            self._load_job, IntervalTrigger(seconds=self.config.load_interval, timezone=UTC),
+            id="load", name="load", next_run_time=now + timedelta(seconds=min(5.0, self.config.load_interval)),
+        )
+        self.scheduler.add_job(
+            self._housekeeping_job, IntervalTrigger(seconds=self.config.daemon.housekeeping_interval, timezone=UTC),
+            id="housekeeping", name="housekeeping", next_run_time=now + timedelta(seconds=60),
+        )
+        self.scheduler.start()
+        for source in self.config.sources:
+            self._publish_next_run(source.name)
+        watcher = threading.Thread(target=self._watch_triggers, name="trigger-watcher", daemon=True)
+        watcher.start()
+        log.info(
+            "daemon_started", daemon_id=self.daemon_id, sources=[s.name for s in self.config.sources],
+            load_interval=self.config.load_interval, spool=str(spool.root),
+            max_concurrent_crawls=self.config.daemon.max_concurrent_crawls,
+        )
+        while not self.stopping.wait(0.5):
+            pass
+        return self._shutdown()
+
+    def _migrate(self) -> None:
+        try:
+            with connect(self.dsn, autocommit=True) as conn:
+                applied = migrate(conn)
+            if applied:
+                log.info("schema_migrated", applied=applied)
+        except (DatabaseUnavailable, psycopg.Error) as exc:
+            # Crawls need no database; loads will retry (and migrate) when it is back.
+            log.error("database_unavailable", error=str(exc).strip())
+
+    def _on_signal(self, signum, _frame) -> None:
+        self._signals += 1
+        name = signal.Signals(signum).name
+        if self._signals == 1:
+            log.info("shutdown_requested", signal=name, grace_period=self.config.daemon.grace_period)
+            self.stopping.set()
+        else:
+            log.warning("shutdown_forced", signal=name)
+            self.forced.set()
+            self._signal_children(signal.SIGKILL)
+
+    def _shutdown(self) -> int:
+        self.scheduler.pause()
+        deadline = time.monotonic() + self.config.daemon.grace_period
+        while self._running_children() and time.monotonic() < deadline and not self.forced.is_set():
+            time.sleep(0.2)
+        if self._running_children() and not self.forced.is_set():
+            log.warning("crawls_stopping", runs=list(self._running_children()), reason="grace_period_over")
+            # Scrapy's graceful stop: the spider closes and the pipeline closes its spool segment.
+            self._signal_children(signal.SIGTERM)
+            stop_deadline = time.monotonic() + _STOP_WAIT
+            while self._running_children() and time.monotonic() < stop_deadline and not self.forced.is_set():
+                time.sleep(0.2)
+            self._signal_children(signal.SIGKILL)
+        self.scheduler.shutdown(wait=not self.forced.is_set())
+        if self.forced.is_set():
+            log.info("daemon_stopped", daemon_id=self.daemon_id, final_load=False)
+            return 1
+        self._recover_orphans()
+        self._load_job(final=True)
+        log.info("daemon_stopped", daemon_id=self.daemon_id, final_load=True)
+        return 0
+
+    def _running_children(self) -> dict[str, subprocess.Popen]:
+        with self._children_lock:
+            return {run_id: p for run_id, p in self._children.items() if p.poll() is None}
+
+    def _signal_children(self, signum: int) -> None:
+        for process in self._running_children().values():
+            try:
+                process.send_signal(signum)
+            except ProcessLookupError:
+                pass
+
+    def _trigger_for(self, source: Source):
+        if source.cron:
+            return CronTrigger.from_crontab(source.cron, timezone=UTC)
+        return IntervalTrigger(seconds=source.interval, timezone=UTC)
+
+    def _on_skipped_run(self, event: JobExecutionEvent) -> None:
+        log.info("run_coalesced", job=event.job_id, reason="previous_run_still_running")
+
+    # ---------------------------------------------------------------- crawls
+
+    def _crawl_job(self, source_name: str, reason: str) -> None:
+        if self.stopping.is_set():
+            return
+        while not self._crawl_slots.acquire(timeout=0.5):
+            if self.stopping.is_set():
+                return
+        lock = _SourceLock(self.config.data_dir / "locks", source_name, self.dsn)
+        try:
+            # A triggered crawl waits for a running one of its source; a scheduled one is coalesced.
+            refused = lock.acquire(self.stopping, wait=reason == "trigger")
+            if refused:
+                log.info("crawl_skipped", source=source_name, reason=refused)
+                return
+            try:
+                self._run_child(source_name, reason)
+            finally:
+                lock.release()
+        finally:
+            self._crawl_slots.release()
+            self._publish_next_run(source_name)
+
+    def _child_command(self, source_name: str, run_id: str) -> list[str]:
+        command = [sys.executable, "-m", "ingest.cli", "--log-format", self.log_format, "--log-level", self.log_level]
+        if self.config_path:
+            command += ["--config", self.config_path]
+        return command + ["crawl", source_name, "--no-load", "--run-id", run_id, "--daemon-id", self.daemon_id]
+
+    def _run_child(self, source_name: str, reason: str) -> None:
+        run_id = uuid.uuid4().hex
+        started_at = datetime.now(UTC)
+        self._best_effort_db(lambda c: runs_sql.crawl_run_started(c, run_id, source_name, started_at, self.daemon_id))
+        env = {**os.environ, "DATABASE_URL": self.dsn, "NEWSINGEST_DATA_DIR": str(self.config.data_dir)}
+        with self._children_lock:
+            if self.stopping.is_set():
+                return
+            # Child logs join the daemon's stream: its stderr is our stdout; its summary line is not needed.
+            process = subprocess.Popen(
+                self._child_command(source_name, run_id), stdout=subprocess.DEVNULL, stderr=sys.stdout,
+                env=env, start_new_session=True,
+            )
+            self._children[run_id] = process
+        log.info("crawl_process_started", source=source_name, run_id=run_id, pid=process.pid, reason=reason)
+        code = process.wait()
+        with self._children_lock:
+            self._children.pop(run_id, None)
+        log.info("crawl_process_finished", source=source_name, run_id=run_id, exit_status=code,
+                 seconds=round((datetime.now(UTC) - started_at).total_seconds(), 3))
+        if code in (0, 1):
+            # The child wrote its own run summary (1: the run finished but not cleanly).
+            failed = code == 1
+        else:
+            failed = True
+            error = f"crawl process exited with status {code}"
+            log.error("crawl_process_failed", source=source_name, run_id=run_id, exit_status=code)
+            write_run_summary(self.config.spool_dir, {
+                "run_id": run_id, "source": source_name, "started_at": started_at.isoformat(),
+                "finished_at": datetime.now(UTC).isoformat(), "status": "failed", "finish_reason": "process_died",
+                "daemon_id": self.daemon_id, "error": error, "errors": {"process_died": 1},
+            })
+        self._count_failure(source_name, failed and not self.stopping.is_set())
+
+    def _count_failure(self, source_name: str, failed: bool) -> None:
+        self._failures[source_name] = self._failures.get(source_name, 0) + 1 if failed else 0
+        count = self._failures[source_name]
+        if count >= self.config.daemon.unhealthy_after:
+            log.warning("source_unhealthy", source=source_name, consecutive_failures=count)
+
+    def _publish_next_run(self, source_name: str) -> None:
+        job = self.scheduler.get_job(f"crawl:{source_name}")
+        next_run = job.next_run_time if job is not None else None
+        self._best_effort_db(lambda c: runs_sql.publish_schedule(c, source_name, next_run, self.daemon_id))
+
+    # ---------------------------------------------------------------- loads
+
+    def _load_job(self, final: bool = False) -> None:
+        with self._load_mutex:
+            try:
+                with connect(self.dsn, autocommit=True) as conn:
+                    migrate(conn)
+                    result = load_spool(conn, self.config.spool_dir, wait=final, daemon_id=self.daemon_id)
+            except (DatabaseUnavailable, psycopg.Error) as exc:
+                self._load_failures += 1
+                retry_in = min(self.config.load_interval * 2 ** (self._load_failures - 1), _MAX_LOAD_BACKOFF)
+                log.error("load_failed", error=str(exc).strip(), attempt=self._load_failures, retry_in=retry_in)
+                if not final and not self.stopping.is_set():
+                    self.scheduler.modify_job("load", next_run_time=datetime.now(UTC) + timedelta(seconds=retry_in))
+                return
+            if result is None:
+                log.info("load_skipped", reason="another_load_running")
+                return
+            if self._load_failures:
+                log.info("load_recovered", after_failures=self._load_failures)
+            self._load_failures = 0
+            log.info(
+                "load_finished", segments=result.segments, records=result.records, inserted=result.inserted,
+                updated=result.updated, duplicates=result.duplicates, bad_segments=len(result.bad_segments),
+                crawl_runs=result.crawl_runs, seconds=round(result.seconds, 3), final=final,
+            )
+
+    # ---------------------------------------------------------------- triggers
+
+    def _watch_triggers(self) -> None:
+        sources = [s.name for s in self.config.sources]
+        poll = self.config.daemon.trigger_poll_interval
+        while not self.stopping.is_set():
+            try:
+                with connect(self.dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {runs_sql.CRAWL_REQUESTS_CHANNEL}")
+                    while not self.stopping.is_set():
+                        for request_id, source in runs_sql.claim_crawl_requests(conn, sources, self.daemon_id):
+                            self._start_triggered(request_id, source)
+                        # Wakes on NOTIFY, or after `poll` seconds to catch requests whose notice was missed.
+                        for _notice in conn.notifies(timeout=poll, stop_after=1):
+                            pass
+            except (DatabaseUnavailable, psycopg.Error) as exc:
+                log.warning("trigger_watch_failed", error=str(exc).strip(), retry_in=poll)
+                self.stopping.wait(poll)
+
+    def _start_triggered(self, request_id: int, source: str) -> None:
+        log.info("crawl_triggered", source=source, request_id=request_id)
+        self.scheduler.add_job(
+            self._crawl_job, args=[source, "trigger"], id=f"trigger:{source}:{request_id}",
+            name=f"triggered crawl {source}",
+        )
+
+    # ---------------------------------------------------------------- housekeeping
+
+    def _recover_orphans(self) -> None:
+        for segment, records in recover_orphans(self.config.spool_dir):
+            log.warning("segment_recovered", segment=segment.name, records=records)
+
+    def _housekeeping_job(self) -> None:
+        self._recover_orphans()
+        keep = self.config.daemon.keep_bad_segments
+        removed = 0
+        for path in SpoolPaths(self.config.spool_dir).bad.iterdir():
+            if time.time() - path.stat().st_mtime > keep:
+                path.unlink(missing_ok=True)
+                removed += 1
+        counts = {"bad_segments_removed": removed}
+
+        def prune(conn):
+            counts["runs_abandoned"] = runs_sql.abandon_stale_runs(conn, self.config.daemon.stale_run_after)
+            counts["requests_pruned"] = runs_sql.prune_crawl_requests(conn, keep)
+
+        self._best_effort_db(prune)
+        log.info("housekeeping_finished", **counts)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _best_effort_db(self, action) -> None:
+        """Bookkeeping that must never stop a crawl: skipped, with a warning, when the database is down."""
+        try:
+            with connect(self.dsn, autocommit=True) as conn:
+                action(conn)
+        except (DatabaseUnavailable, psycopg.Error) as exc:
+            log.warning("bookkeeping_skipped", error=str(exc).strip())

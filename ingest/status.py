@@ -1,0 +1,102 @@
+"""`newsingest status`: per source its last and next run, recent articles and health; the spool
+backlog on this machine; the last load. Reads the database and the local spool; writes nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from datetime import datetime
+
+import psycopg
+
+from crawler.spool import SpoolPaths
+from ingest.config import Config
+from ingest.tables.runs import LoadRun, SourceStatus, last_load_run, source_status
+
+
+@dataclass(frozen=True, slots=True)
+class SpoolBacklog:
+    segments: int
+    records: int
+    oldest_seconds: float | None
+    bad_segments: int
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    sources: list[SourceStatus]
+    unhealthy_after: int
+    spool: SpoolBacklog
+    last_load: LoadRun | None
+
+    def healthy(self, source: SourceStatus) -> bool:
+        return source.consecutive_failures < self.unhealthy_after
+
+    def to_dict(self) -> dict:
+        def plain(value):
+            return value.isoformat() if isinstance(value, datetime) else value
+
+        return {
+            "sources": [
+                {**{k: plain(v) for k, v in dataclasses.asdict(s).items()}, "healthy": self.healthy(s)}
+                for s in self.sources
+            ],
+            "spool": dataclasses.asdict(self.spool),
+            "last_load": {k: plain(v) for k, v in dataclasses.asdict(self.last_load).items()} if self.last_load else None,
+        }
+
+
+def spool_backlog(config: Config) -> SpoolBacklog:
+    paths = SpoolPaths(config.spool_dir)
+    segments = paths.ready_segments()
+    records = 0
+    for segment in segments:
+        with open(segment, "rb") as fh:
+            records += sum(1 for _ in fh)
+    oldest = min((s.stat().st_mtime for s in segments), default=None)
+    bad = len(list(paths.bad.iterdir())) if paths.bad.is_dir() else 0
+    return SpoolBacklog(len(segments), records, time.time() - oldest if oldest else None, bad)
+
+
+def collect_status(conn: psycopg.Connection, config: Config) -> StatusReport:
+    return StatusReport(
+        sources=source_status(conn, [s.name for s in config.sources]),
+        unhealthy_after=config.daemon.unhealthy_after,
+        spool=spool_backlog(config),
+        last_load=last_load_run(conn),
+    )
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S %Z") if value else "-"
+
+
+def render_status(report: StatusReport) -> str:
+    header = ("source", "last run", "outcome", "articles", "next run", "24 h", "failures", "health")
+    rows = [header]
+    for s in report.sources:
+        rows.append((
+            s.source, _when(s.last_started_at), s.last_status or "never run",
+            "-" if s.last_articles is None else str(s.last_articles), _when(s.next_run_at), str(s.articles_24h),
+            str(s.consecutive_failures), "ok" if report.healthy(s) else "UNHEALTHY",
+        ))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+    for s in report.sources:
+        if s.last_error:
+            lines.append(f"  {s.source}: last error: {s.last_error}")
+    b = report.spool
+    age = f", oldest {b.oldest_seconds:.0f} s" if b.oldest_seconds is not None else ""
+    lines.append("")
+    lines.append(f"spool backlog: {b.segments} segments, {b.records} records{age}; {b.bad_segments} set aside")
+    load = report.last_load
+    if load is None:
+        lines.append("last load: never")
+    else:
+        lines.append(
+            f"last load: {_when(load.started_at)}, {load.status}: {load.segments} segments, inserted {load.inserted},"
+            f" updated {load.updated}, duplicates {load.duplicates}" + (f"; error: {load.error}" if load.error else "")
+        )
+    return "\n".join(lines)
