@@ -195,7 +195,9 @@ class Daemon:
             while self._running_children() and time.monotonic() < stop_deadline and not self.forced.is_set():
                 time.sleep(0.2)
             self._signal_children(signal.SIGKILL)
-        self.scheduler.shutdown(wait=not self.forced.is_set())
+        # No waiting for job threads: their children are gone, and a job calling into the scheduler
+        # while shutdown(wait=True) holds its lock would deadlock. The final load takes the load mutex.
+        self.scheduler.shutdown(wait=False)
         if self.forced.is_set():
             log.info("daemon_stopped", daemon_id=self.daemon_id, final_load=False)
             return 1
@@ -244,7 +246,8 @@ class Daemon:
                 lock.release()
         finally:
             self._crawl_slots.release()
-            self._publish_next_run(source_name)
+            if not self.stopping.is_set():  # the scheduler may be shutting down: do not call into it
+                self._publish_next_run(source_name)
 
     def _child_command(self, source_name: str, run_id: str) -> list[str]:
         command = [sys.executable, "-m", "ingest.cli", "--log-format", self.log_format, "--log-level", self.log_level]

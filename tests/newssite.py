@@ -16,6 +16,7 @@ import gzip
 import html
 import json
 import re
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -878,6 +879,13 @@ class _Renderer:
         return _html_response(self.not_found(), status=404)
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        # A crawler that stops (SIGTERM, max_pages) hangs up mid-response; that is not a site error.
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
+
+
 class NewsSite:
     """The fixture site. `with NewsSite() as site:` or `site = NewsSite().start()` … `site.stop()`."""
 
@@ -900,7 +908,7 @@ class NewsSite:
     def start(self) -> NewsSite:
         if self._server is not None:
             raise RuntimeError("NewsSite already started")
-        self._server = ThreadingHTTPServer((self.host, 0), _make_handler(self))
+        self._server = _QuietServer((self.host, 0), _make_handler(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, name="newssite", daemon=True)
         self._thread.start()
