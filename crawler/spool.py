@@ -109,7 +109,7 @@ class SpoolWriter:
     def _open(self) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         # The writer's pid in the name lets recover_orphans() tell a dead writer's segment from a live one.
-        self._name = f"{stamp}-{self.source}-{self.run_id[:8]}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        self._name = f"{stamp}-{self.source}-{self.run_id}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         self._fh = open(self.paths.open / (self._name + SEGMENT_SUFFIX + ".part"), "wb")
         self._count = 0
         self._opened_at = time.monotonic()
@@ -153,6 +153,12 @@ def read_segment(path: Path) -> list[Article]:
             except (ValueError, TypeError, UnicodeDecodeError) as exc:
                 raise ValueError(f"{path.name}: line {number}: {exc}") from None
     return articles
+
+
+def segment_run_id(segment: Path) -> str:
+    """The crawl run that wrote a segment (names end in -<run_id>-<pid>-<random>.jsonl)."""
+    fields = segment.name.split(".", 1)[0].split("-")
+    return fields[-3] if len(fields) >= 5 else ""
 
 
 def _writer_alive(part: Path) -> bool:

@@ -167,7 +167,11 @@ def cmd_crawl(args, config: Config) -> int:
         print(f"{line}; not loaded: {exc}. The records are kept in {config.spool_dir}; run `newsingest load` "
               "when the database is back.", file=sys.stderr)
         return EXIT_DATABASE
-    print(f"{line}, new {result.inserted}, updated {result.updated}, duplicate {result.duplicates}"
+    from ingest.tables.runs import loaded_counts
+
+    with _database(config) as conn:
+        counts = loaded_counts(conn, summary.run_id)
+    print(f"{line}, new {counts.new}, updated {counts.updated}, duplicate {counts.duplicates}"
           f" ({summary.seconds:.1f} s)")
     return EXIT_OK if summary.status == "finished" and not result.bad_segments else EXIT_FAILED
 

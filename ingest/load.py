@@ -21,10 +21,17 @@ import psycopg
 import structlog
 
 from crawler.records import Article
-from crawler.spool import SpoolPaths, read_segment, set_aside
+from crawler.spool import SpoolPaths, read_segment, segment_run_id, set_aside
 from ingest import dedup
 from ingest.tables import articles as articles_sql
-from ingest.tables.runs import CrawlRun, LoadRun, record_load_run, upsert_crawl_run
+from ingest.tables.runs import (
+    CrawlRun,
+    LoadRun,
+    add_loaded_counts,
+    loaded_counts,
+    record_load_run,
+    upsert_crawl_run,
+)
 
 log = structlog.get_logger("newsingest.load")
 
@@ -108,6 +115,10 @@ def load_segment(conn: psycopg.Connection, spool_root: Path, segment: Path, resu
         else:
             articles_sql.stage(conn, unique)
             counts = articles_sql.merge_staged(conn)
+            duplicates = counts.unchanged + counts.content_duplicates + len(rows) - len(unique)
+            run_id = segment_run_id(segment)
+            if run_id and rows:
+                add_loaded_counts(conn, run_id, rows[0].source, counts.inserted, counts.updated, duplicates)
             articles_sql.record_segment(conn, segment.name, len(records))
             result.segments += 1
             result.records += len(records)
@@ -138,8 +149,11 @@ def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: Load
             continue
         with conn.transaction():
             upsert_crawl_run(conn, run)
+            loaded = loaded_counts(conn, run.run_id)
         path.unlink(missing_ok=True)
         result.crawl_runs += 1
+        log.info("crawl_loaded", run_id=run.run_id, source=run.source, status=run.status, new=loaded.new,
+                 updated=loaded.updated, duplicates=loaded.duplicates)
 
 
 def load_spool(conn: psycopg.Connection, spool_root: Path, *, wait: bool = True,

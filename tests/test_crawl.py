@@ -131,3 +131,11 @@ def test_crawl_without_database_keeps_records_for_a_later_load(news_site, db, ru
     assert "secret" not in result.stderr + result.stdout
     assert run_cli("--config", str(config), "load").returncode == 0
     assert loaded_urls(db) == article_urls(news_site)
+
+
+def test_each_run_records_what_it_brought_new_and_as_duplicates(news_site, db, run_cli, tmp_path, data_dir):
+    for _ in range(2):
+        crawl(run_cli, tmp_path, data_dir, "feed", feeds=[news_site.url("/feeds/rss.xml")])
+    runs = db.execute("SELECT articles_new, duplicates FROM crawl_runs ORDER BY started_at").fetchall()
+    n = len(news_site.articles)
+    assert runs == [(n, 0), (0, n)]

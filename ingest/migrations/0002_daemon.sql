@@ -1,6 +1,12 @@
 -- 0002: run history for the daemon, crawl requests (newsingest trigger), and the schedule it publishes.
 
-ALTER TABLE crawl_runs ADD COLUMN daemon_id text, ADD COLUMN error text;
+-- articles_new/updated/duplicates are counted by the loader, segment by segment, as the run's records load.
+ALTER TABLE crawl_runs
+    ADD COLUMN daemon_id text,
+    ADD COLUMN error text,
+    ADD COLUMN articles_new integer NOT NULL DEFAULT 0,
+    ADD COLUMN articles_updated integer NOT NULL DEFAULT 0,
+    ADD COLUMN duplicates integer NOT NULL DEFAULT 0;
 
 CREATE TABLE load_runs (
     id            bigserial PRIMARY KEY,

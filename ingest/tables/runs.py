@@ -50,7 +50,8 @@ def upsert_crawl_run(conn: psycopg.Connection, run: CrawlRun) -> None:
         "INSERT INTO crawl_runs (run_id, source, started_at, finished_at, status, pages_fetched,"
         " articles_found, failed, errors, finish_reason, daemon_id, error)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        " ON CONFLICT (run_id) DO UPDATE SET finished_at = EXCLUDED.finished_at, status = EXCLUDED.status,"
+        " ON CONFLICT (run_id) DO UPDATE SET started_at = EXCLUDED.started_at,"
+        " finished_at = EXCLUDED.finished_at, status = EXCLUDED.status,"
         " pages_fetched = EXCLUDED.pages_fetched, articles_found = EXCLUDED.articles_found,"
         " failed = EXCLUDED.failed, errors = EXCLUDED.errors, finish_reason = EXCLUDED.finish_reason,"
         " daemon_id = coalesce(EXCLUDED.daemon_id, crawl_runs.daemon_id),"
@@ -60,6 +61,33 @@ def upsert_crawl_run(conn: psycopg.Connection, run: CrawlRun) -> None:
             run.articles_found, run.failed, Jsonb(run.errors), run.finish_reason, run.daemon_id, run.error,
         ),
     )
+
+
+def add_loaded_counts(conn: psycopg.Connection, run_id: str, source: str, new: int, updated: int,
+                      duplicates: int) -> None:
+    """Credit a run with what one of its segments brought; the run's summary may arrive before or after."""
+    conn.execute(
+        "INSERT INTO crawl_runs (run_id, source, started_at, status, articles_new, articles_updated, duplicates)"
+        " VALUES (%s, %s, now(), 'running', %s, %s, %s)"
+        " ON CONFLICT (run_id) DO UPDATE SET articles_new = crawl_runs.articles_new + EXCLUDED.articles_new,"
+        " articles_updated = crawl_runs.articles_updated + EXCLUDED.articles_updated,"
+        " duplicates = crawl_runs.duplicates + EXCLUDED.duplicates",
+        (run_id, source, new, updated, duplicates),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedCounts:
+    new: int
+    updated: int
+    duplicates: int
+
+
+def loaded_counts(conn: psycopg.Connection, run_id: str) -> LoadedCounts | None:
+    row = conn.execute(
+        "SELECT articles_new, articles_updated, duplicates FROM crawl_runs WHERE run_id = %s", (run_id,)
+    ).fetchone()
+    return LoadedCounts(*row) if row else None
 
 
 def crawl_run_started(conn: psycopg.Connection, run_id: str, source: str, started_at: datetime, daemon_id: str) -> None:
