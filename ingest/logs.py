@@ -72,6 +72,15 @@ def _log_uncaught(exc_type, exc, tb) -> None:
     structlog.get_logger("newsingest").critical("unhandled_exception", exc_info=(exc_type, exc, tb))
 
 
+class _TerminalHandler(logging.StreamHandler):
+    """On a terminal, clears the crawl progress line (crawler/progress.py) before a log line, so the
+    two never run together; the progress line is redrawn on its next tick."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream.write("\r\x1b[K")
+        super().emit(record)
+
+
 def resolve_format(requested: str | None, stream: TextIO) -> str:
     if requested in ("json", "console"):
         return requested
@@ -109,7 +118,7 @@ def configure(fmt: str | None = None, level: str = "info", stream: TextIO | None
             structlog.dev.ConsoleRenderer(colors=stream.isatty()),
         ]
     formatter = structlog.stdlib.ProcessorFormatter(foreign_pre_chain=foreign, processors=final)
-    handler = logging.StreamHandler(stream)
+    handler = _TerminalHandler(stream) if stream.isatty() else logging.StreamHandler(stream)
     handler.setFormatter(formatter)
     handler.set_name("newsingest")
     handler.addFilter(_QuietLibraries(numeric_level))
