@@ -7,6 +7,7 @@ newsingest/*. This module touches the spool directory and the extraction workers
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.pool import ExtractorPool, worker_count
 from crawler.records import Page
-from crawler.spool import SpoolWriter
+from crawler.spool import SpoolWriteError, SpoolWriter
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ class ExtractAndSpoolPipeline:
         self.pattern = pattern
         self.pool: ExtractorPool | None = None
         self.writer: SpoolWriter | None = None
+        self.spool_error: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -58,14 +60,38 @@ class ExtractAndSpoolPipeline:
             if extraction.reason == "unparseable":
                 stats.inc_value("newsingest/errors/unparseable")
             logger.debug("page_not_article", extra={"url": item.url, "reason": extraction.reason})
+            _fetch_state(self.crawler).extracted(item.url, None, f"not_article:{extraction.reason}")
             raise DropItem(extraction.reason, log_level="DEBUG")
-        self.writer.append(extraction.article)
+        try:
+            self.writer.append(extraction.article)
+        except SpoolWriteError as exc:
+            self._spool_failed(exc)
+            raise DropItem("spool_write_failed", log_level="DEBUG") from None
         stats.inc_value("newsingest/articles")
+        _fetch_state(self.crawler).extracted(item.url, extraction.article.text, "article")
         logger.debug("article_extracted", extra={"url": item.url, "title": extraction.article.title})
         return extraction.article
 
+    def _spool_failed(self, exc: SpoolWriteError) -> None:
+        """Disk full or I/O error: say so once, by segment, and stop the crawl; fetching on is pointless."""
+        self.crawler.stats.inc_value("newsingest/errors/spool_write")
+        if self.spool_error is None:
+            self.spool_error = str(exc)
+            logger.error("spool_write_failed", extra={"error": str(exc), "spool": str(self.spool_dir)})
+            asyncio.ensure_future(self.crawler.engine.close_spider_async(reason="spool_write_failed"))
+
     def close_spider(self):
         if self.writer is not None:
-            self.writer.close()
+            try:
+                self.writer.close()
+            except SpoolWriteError as exc:
+                self._spool_failed(exc)
         if self.pool is not None:
             self.pool.shutdown()
+
+
+def _fetch_state(crawler):
+    """The spider's fetch-state book (crawler/fetch_state.py), or a no-op when the crawl is not incremental."""
+    from crawler.fetch_state import NO_BOOK
+
+    return getattr(crawler.spider, "fetch_states", None) or NO_BOOK

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 import structlog
 from scrapy.crawler import CrawlerProcess
 
-from crawler.settings import scrapy_settings
+from crawler.fetch_state import load_previous_for
+from crawler.settings import ARCHIVE_DIR_SETTING, scrapy_settings
 from crawler.spiders.news import NewsSpider
 from crawler.spool import write_run_summary
 from ingest.config import Config, Source
@@ -25,6 +26,7 @@ log = structlog.get_logger("newsingest.crawl")
 
 _PIPELINE = "crawler.pipelines.ExtractAndSpoolPipeline"
 _PROGRESS = "crawler.progress.CrawlProgress"
+_SHARED_FRONTIER = "crawler.distributed.SharedFrontier"  # not configured unless distributed
 
 
 @dataclass(slots=True)
@@ -82,7 +84,7 @@ def run_crawl(
     settings.update(
         {
             "ITEM_PIPELINES": {_PIPELINE: 300},
-            "EXTENSIONS": {_PROGRESS: 500},
+            "EXTENSIONS": {_PROGRESS: 500, _SHARED_FRONTIER: 510},
             "NEWSINGEST_PROGRESS": progress,
             "NEWSINGEST_SOURCE": source.name,
             "NEWSINGEST_RUN_ID": run_id,
@@ -90,8 +92,13 @@ def run_crawl(
             "NEWSINGEST_EXTRACT_WORKERS": config.crawl.extract_workers,
             "NEWSINGEST_MIN_ARTICLE_CHARS": config.crawl.min_article_chars,
             "NEWSINGEST_ARTICLE_PATTERN": source.article_pattern or "",
+            ARCHIVE_DIR_SETTING: str(config.data_dir / "archive") if config.crawl.archive else "",
         }
     )
+    if config.crawl.redis_url and not urls:
+        settings.update(_distributed_settings(config.crawl.redis_url, source))
+    # Best effort: with the database down the crawl goes on without it (fetch_state_unavailable).
+    previous = load_previous_for(config, source) if config.crawl.incremental and not urls else None
     structlog.contextvars.bind_contextvars(run_id=run_id, source=source.name)
     started_at = datetime.now(UTC)
     started = time.monotonic()
@@ -101,7 +108,7 @@ def run_crawl(
         configure_logging()
     crawler = process.create_crawler(NewsSpider)
     log.info("crawl_started", urls=len(urls) if urls else None)
-    process.crawl(crawler, source=source, urls=urls)
+    process.crawl(crawler, source=source, urls=urls, fetch_state=previous)
     process.start()
 
     stats = crawler.stats.get_stats()
@@ -146,3 +153,17 @@ def run_crawl(
     )
     structlog.contextvars.unbind_contextvars("run_id", "source")
     return summary
+
+
+def _distributed_settings(redis_url: str, source: Source) -> dict:
+    """scrapy-redis scheduler settings for the source's shared frontier; none (a local crawl, with a
+    warning) when Redis cannot be reached: other workers may then fetch some URLs again, and the
+    loader's merge still keeps every article once."""
+    from crawler.distributed import join_frontier, mask_redis_url, scrapy_redis_settings
+
+    try:
+        frontier = join_frontier(redis_url, source.name)
+    except Exception as exc:
+        log.warning("redis_unavailable", redis=mask_redis_url(redis_url), error=str(exc))
+        return {}
+    return scrapy_redis_settings(redis_url, frontier)

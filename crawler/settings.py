@@ -9,9 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from crawler.middlewares import ALLOW_PRIVATE_HOSTS_SETTING, MAX_PAGES_SETTING
+from crawler.politeness import (
+    HOST_FAILURE_LIMIT_SETTING,
+    RETRY_AFTER_MAX_SETTING,
+    RETRY_BACKOFF_MAX_SETTING,
+    RETRY_BACKOFF_SETTING,
+)
 from ingest.config import CrawlSettings, Source
 
 MAX_LINK_DEPTH_SETTING = "NEWSINGEST_MAX_LINK_DEPTH"
+INCREMENTAL_SETTING = "NEWSINGEST_INCREMENTAL"
+REVISIT_WINDOW_SETTING = "NEWSINGEST_REVISIT_WINDOW"
+REVISIT_MIN_SETTING = "NEWSINGEST_REVISIT_MIN_INTERVAL"
+REVISIT_MAX_SETTING = "NEWSINGEST_REVISIT_MAX_INTERVAL"
+ARCHIVE_DIR_SETTING = "NEWSINGEST_ARCHIVE_DIR"  # empty: no archive
+ARCHIVE_MAX_BYTES_SETTING = "NEWSINGEST_ARCHIVE_MAX_BYTES"
 # Link hops from a start URL (archive pagination does not count): homepage -> section -> article -> related.
 DEFAULT_MAX_LINK_DEPTH = 4
 
@@ -39,7 +51,16 @@ def scrapy_settings(crawl: CrawlSettings, source: Source) -> dict[str, Any]:
         "DOWNLOAD_MAXSIZE": crawl.max_response_bytes,
         "DOWNLOAD_WARNSIZE": crawl.max_response_bytes // 2,
         "REDIRECT_MAX_TIMES": crawl.max_redirects,
-        "RETRY_TIMES": 1,
+        "RETRY_TIMES": crawl.max_retries,
+        HOST_FAILURE_LIMIT_SETTING: crawl.host_failure_limit,
+        RETRY_BACKOFF_SETTING: crawl.retry_backoff,
+        RETRY_BACKOFF_MAX_SETTING: max(60.0, crawl.retry_backoff),
+        RETRY_AFTER_MAX_SETTING: crawl.retry_after_max,
+        INCREMENTAL_SETTING: crawl.incremental,
+        REVISIT_WINDOW_SETTING: crawl.revisit_window,
+        REVISIT_MIN_SETTING: crawl.revisit_min_interval,
+        REVISIT_MAX_SETTING: crawl.revisit_max_interval,
+        ARCHIVE_MAX_BYTES_SETTING: crawl.archive_max_bytes,
         # max_pages is enforced by crawler.middlewares.PageBudget (counts final responses, lets
         # in-flight pages finish) rather than CLOSESPIDER_PAGECOUNT (which also counts robots.txt
         # and redirects, and closes the engine under items still being processed).
@@ -56,6 +77,14 @@ def scrapy_settings(crawl: CrawlSettings, source: Source) -> dict[str, Any]:
             # final responses.
             "crawler.middlewares.PageBudget": 55,
             "crawler.middlewares.PrivateHostGuard": 60,
+            "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+            "crawler.politeness.RobotsTxt": 100,
+            # Right after RobotsTxt (100), which has parsed the host's robots.txt by then.
+            "crawler.politeness.CrawlDelay": 105,
+            # Only connects the headers_received signal: stops PDF, image, video downloads after the headers.
+            "crawler.politeness.ContentTypeFilter": 106,
+            "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+            "crawler.politeness.PoliteRetry": 550,
         },
         # Statelessness and no listening sockets.
         "COOKIES_ENABLED": False,

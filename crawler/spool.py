@@ -72,12 +72,21 @@ def _fsync_dir(path: Path) -> None:
 def write_atomically(path: Path, data: bytes) -> None:
     """Write a whole file so that readers see either nothing or all of it."""
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a disk-full write leaves no half file behind
+        raise
     os.replace(tmp, path)
     _fsync_dir(path.parent)
+
+
+class SpoolWriteError(OSError):
+    """A record could not be written (disk full, I/O error). The message names the segment; the
+    segment's whole records before it were closed into ready/, so nothing half-written is ever loaded."""
 
 
 class SpoolWriter:
@@ -100,7 +109,10 @@ class SpoolWriter:
         if self._fh is None:
             self._open()
         line = article.to_json() + "\n"
-        self._fh.write(line.encode("utf-8", "surrogatepass"))
+        try:
+            self._fh.write(line.encode("utf-8", "surrogatepass"))
+        except OSError as exc:
+            raise self._salvage(exc) from exc
         self._count += 1
         self.records_written += 1
         if self._count >= self.max_records or time.monotonic() - self._opened_at >= self.max_seconds:
@@ -118,9 +130,15 @@ class SpoolWriter:
         """Close the current segment (fsync, rename into ready/). Returns its path, or None if none was open."""
         if self._fh is None:
             return None
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-        self._fh.close()
+        try:
+            self._fh.flush()
+            os.fsync(self._fh.fileno())
+            self._fh.close()
+        except OSError as exc:
+            raise self._salvage(exc) from exc
+        return self._publish()
+
+    def _publish(self) -> Path:
         part = self.paths.open / (self._name + SEGMENT_SUFFIX + ".part")
         final = self.paths.ready / (self._name + SEGMENT_SUFFIX)
         os.replace(part, final)
@@ -128,6 +146,31 @@ class SpoolWriter:
         self._fh = None
         self.segments_closed += 1
         return final
+
+    def _salvage(self, exc: OSError) -> SpoolWriteError:
+        """After a failed write: cut the open segment back to its last whole record and close it into
+        ready/ (or remove it if none is whole). Returns the error to raise, naming the segment."""
+        name = self._name + SEGMENT_SUFFIX
+        part = self.paths.open / (name + ".part")
+        try:
+            self._fh.close()
+        except OSError:
+            pass  # what never reached the file is lost with the buffer; the cut below drops any partial line
+        self._fh = None
+        try:
+            with open(part, "r+b") as fh:
+                data = fh.read()
+                keep = data.rfind(b"\n") + 1
+                fh.truncate(keep)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if keep:
+                self._publish()
+            else:
+                part.unlink()
+        except OSError:
+            pass  # left in open/: recover_orphans() keeps its whole lines once this process is gone
+        return SpoolWriteError(exc.errno, f"cannot write spool segment {name}: {exc.strerror or exc}")
 
     def close(self) -> None:
         self.flush_segment()

@@ -64,6 +64,11 @@ def _parser() -> argparse.ArgumentParser:
     extract.add_argument("files", nargs="+", metavar="FILE", help="HTML files, plain or .gz")
     extract.add_argument("--url", help="the URL the page was fetched from (one FILE only)")
 
+    reextract = sub.add_parser("reextract", parents=[common],
+                               help="rebuild articles from the raw archive with the current extractor, then load")
+    reextract.add_argument("--since", metavar="DATE", help="only responses fetched since DATE (ISO 8601)")
+    reextract.add_argument("--source", metavar="NAME", help="only this source's archive")
+
     sub.add_parser("load", parents=[common], help="load the crawled records waiting in the spool")
     sub.add_parser("migrate", parents=[common], help="bring the database schema up to date")
 
@@ -238,6 +243,24 @@ def cmd_export(args, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_reextract(args, config: Config) -> int:
+    from crawler.reextract import reextract_archive
+    from ingest.tables.runs import loaded_counts
+
+    result = reextract_archive(config, source=args.source, since=_parse_since(args.since))
+    load = _load(config)
+    new = changed = unchanged = 0
+    with _database(config) as conn:
+        for run_id in result.run_ids.values():
+            counts = loaded_counts(conn, run_id)
+            new, changed, unchanged = new + counts.new, changed + counts.updated, unchanged + counts.duplicates
+    log.info("reextract_finished", pages=result.pages, articles=result.articles, changed=changed, new=new,
+             unchanged=unchanged)
+    print(f"reextract: archived pages {result.pages}, articles {result.articles}, changed {changed}, new {new}, "
+          f"unchanged {unchanged}")
+    return EXIT_FAILED if load.bad_segments else EXIT_OK
+
+
 def cmd_demo(args, config: Config) -> int:
     from crawler.runner import run_crawl
     from ingest.config import Source
@@ -312,6 +335,7 @@ COMMANDS = {
     "crawl": cmd_crawl,
     "extract": cmd_extract,
     "load": cmd_load,
+    "reextract": cmd_reextract,
     "migrate": cmd_migrate,
     "export": cmd_export,
     "demo": cmd_demo,

@@ -6,6 +6,7 @@ Defaults live in ingest/defaults.py; this module only reads files and the enviro
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -24,6 +25,7 @@ DEFAULT_CONFIG_NAME = "newsingest.toml"
 _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _DURATION_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+_MAX_DURATION = 10 * 365 * 86400  # seconds
 
 
 class ConfigError(Exception):
@@ -75,6 +77,17 @@ class CrawlSettings:
     extract_workers: int
     min_article_chars: int
     allow_private_hosts: bool
+    max_retries: int = 2
+    retry_backoff: float = 1.0
+    retry_after_max: float = 120.0
+    host_failure_limit: int = 5
+    incremental: bool = True
+    revisit_window: float = 48 * 3600.0
+    revisit_min_interval: float = 3600.0
+    revisit_max_interval: float = 24 * 3600.0
+    archive: bool = False
+    archive_max_bytes: int = 100 * 1024 * 1024
+    redis_url: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +231,17 @@ def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
         extract_workers=v.integer(table, "extract_workers", p, d["extract_workers"], minimum=0),
         min_article_chars=v.integer(table, "min_article_chars", p, d["min_article_chars"], minimum=0),
         allow_private_hosts=v.boolean(table, "allow_private_hosts", p, d["allow_private_hosts"]),
+        max_retries=v.integer(table, "max_retries", p, d["max_retries"], minimum=0),
+        retry_backoff=v.number(table, "retry_backoff", p, d["retry_backoff"], minimum=0),
+        retry_after_max=v.number(table, "retry_after_max", p, d["retry_after_max"], minimum=0),
+        host_failure_limit=v.integer(table, "host_failure_limit", p, d["host_failure_limit"], minimum=0),
+        incremental=v.boolean(table, "incremental", p, d["incremental"]),
+        revisit_window=v.duration(table, "revisit_window", p, d["revisit_window"]),
+        revisit_min_interval=v.duration(table, "revisit_min_interval", p, d["revisit_min_interval"]),
+        revisit_max_interval=v.duration(table, "revisit_max_interval", p, d["revisit_max_interval"]),
+        archive=v.boolean(table, "archive", p, d["archive"]),
+        archive_max_bytes=v.integer(table, "archive_max_bytes", p, d["archive_max_bytes"], minimum=1024 * 1024),
+        redis_url=v.optional_str(table, "redis_url", p) or None,
     )
 
 
@@ -335,7 +359,7 @@ class _Validator:
 
     def number(self, table: dict, key: str, prefix: str, default: float, minimum: float | None = None) -> float:
         value = table.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise self.fail(prefix + key, f"expected a number, got {_kind(value)} {value!r}")
         if minimum is not None and value < minimum:
             raise self.fail(prefix + key, f"must be at least {minimum}, got {value}")
@@ -351,7 +375,8 @@ class _Validator:
             match = _DURATION.match(value)
             if match:
                 seconds = float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        if seconds is None or seconds <= 0:
+        # TOML allows inf and nan; the scheduler cannot add them (or centuries) to a date.
+        if seconds is None or not 0 < seconds <= _MAX_DURATION:
             raise self.fail(
                 prefix + key, f"expected a positive duration (seconds, or '90s', '15m', '2h', '1d'), got {value!r}"
             )

@@ -29,6 +29,24 @@ CRAWL = {
     "min_article_chars": 400,  # extracted body shorter than this is not an article
     # hosts on private, loopback or link-local addresses are refused unless a source allows them
     "allow_private_hosts": False,
+    # Retries and backoff: 429/503 wait for Retry-After (at most retry_after_max seconds, else the host
+    # is paused for the run); other failures wait retry_backoff, doubling per retry. A host failing
+    # host_failure_limit times in a row is paused for the rest of the run.
+    "max_retries": 2,
+    "retry_backoff": 1.0,
+    "retry_after_max": 120,
+    "host_failure_limit": 5,
+    # Incremental crawling: conditional requests, and known articles fetched again only while younger
+    # than revisit_window, at intervals growing from revisit_min_interval to revisit_max_interval.
+    "incremental": True,
+    "revisit_window": 48 * 3600,
+    "revisit_min_interval": 3600,
+    "revisit_max_interval": 24 * 3600,
+    # Raw archive: every article candidate response as WARC under <data_dir>/archive, for `reextract`.
+    "archive": False,
+    "archive_max_bytes": 100 * 1024 * 1024,
+    # Distributed mode: crawl workers on any number of machines share each source's frontier here.
+    "redis_url": None,
 }
 
 LOAD = {

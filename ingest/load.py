@@ -1,10 +1,11 @@
 """Load closed spool segments into PostgreSQL, one transaction per segment.
 
 For each segment in <spool>/ready: read and validate every record (a corrupt segment is set aside
-in <spool>/bad with an error naming it), derive canonical URL and content hash (ingest/dedup.py),
-COPY into staging, merge into articles, record the segment as loaded, commit, and only then delete
-the file. A crash at any point loses nothing and a replay loads nothing twice: an uncommitted
-segment is still in ready/, a committed one is in loaded_segments and is skipped.
+in <spool>/bad with an error naming it), derive canonical URL, content hash and Simhash
+(ingest/dedup.py), COPY into staging, merge into articles (new versions, exact copies, near-duplicate
+clusters), record the segment as loaded, commit, and only then delete the file. A crash at any point
+loses nothing and a replay loads nothing twice: an uncommitted segment is still in ready/, a committed
+one is in loaded_segments and is skipped.
 Also copies crawl run summaries from <spool>/runs into crawl_runs.
 This module touches the spool directory and the database.
 """
@@ -48,6 +49,7 @@ class LoadResult:
     unchanged: int = 0
     content_duplicates: int = 0
     in_segment_duplicates: int = 0  # same canonical URL twice in one segment: the later fetch wins
+    near_duplicates: int = 0  # new or changed articles, not exact copies, that joined another's cluster
     bad_segments: list[str] = field(default_factory=list)
     crawl_runs: int = 0
     seconds: float = 0.0
@@ -55,6 +57,11 @@ class LoadResult:
     @property
     def duplicates(self) -> int:
         return self.unchanged + self.content_duplicates + self.in_segment_duplicates
+
+    @property
+    def same_url(self) -> int:
+        """Records not stored again: their canonical URL already had this text, or came again in the segment."""
+        return self.unchanged + self.in_segment_duplicates
 
 
 def _clean(value: str | None) -> str | None:
@@ -66,8 +73,9 @@ def _clean(value: str | None) -> str | None:
 
 def to_row(article: Article) -> articles_sql.ArticleRow:
     text = _clean(article.text) or ""
+    fingerprint = dedup.simhash(text)
     return articles_sql.ArticleRow(
-        canonical_url=dedup.canonical_url(article.url, article.canonical_url),
+        canonical_url=_clean(dedup.canonical_url(_clean(article.url), _clean(article.canonical_url))),
         url=_clean(article.url),
         source=_clean(article.source),
         title=_clean(article.title),
@@ -85,6 +93,8 @@ def to_row(article: Article) -> articles_sql.ArticleRow:
         extractor_version=article.extractor_version,
         field_sources={_clean(k): _clean(v) for k, v in article.field_sources.items()},
         fetched_at=article.fetched_at,
+        simhash=None if fingerprint is None else dedup.to_bigint(fingerprint),
+        probe_keys=None if fingerprint is None else dedup.probe_keys(fingerprint),
     )
 
 
@@ -108,34 +118,44 @@ def load_segment(conn: psycopg.Connection, spool_root: Path, segment: Path, resu
         log.error("segment_unreadable", segment=segment.name, moved_to=str(target), error=str(exc))
         return
     unique = _latest_per_url(rows)
-    with conn.transaction():
-        if articles_sql.segment_already_loaded(conn, segment.name):
-            # Committed by an earlier run that stopped before deleting the file.
-            log.info("segment_already_loaded", segment=segment.name)
-        else:
-            articles_sql.stage(conn, unique)
-            counts = articles_sql.merge_staged(conn)
-            duplicates = counts.unchanged + counts.content_duplicates + len(rows) - len(unique)
-            run_id = segment_run_id(segment)
-            if run_id and rows:
-                add_loaded_counts(conn, run_id, rows[0].source, counts.inserted, counts.updated, duplicates)
-            articles_sql.record_segment(conn, segment.name, len(records))
-            result.segments += 1
-            result.records += len(records)
-            result.inserted += counts.inserted
-            result.updated += counts.updated
-            result.unchanged += counts.unchanged
-            result.content_duplicates += counts.content_duplicates
-            result.in_segment_duplicates += len(rows) - len(unique)
-            log.debug(
-                "segment_loaded",
-                segment=segment.name,
-                records=len(records),
-                inserted=counts.inserted,
-                updated=counts.updated,
-                unchanged=counts.unchanged,
-                ms=round((time.monotonic() - started) * 1000, 1),
-            )
+    try:
+        with conn.transaction():
+            if articles_sql.segment_already_loaded(conn, segment.name):
+                # Committed by an earlier run that stopped before deleting the file.
+                log.info("segment_already_loaded", segment=segment.name)
+            else:
+                articles_sql.stage(conn, unique)
+                counts = articles_sql.merge_staged(conn, dedup.NEAR_DUPLICATE_DISTANCE)
+                duplicates = counts.unchanged + counts.content_duplicates + len(rows) - len(unique)
+                run_id = segment_run_id(segment)
+                if run_id and rows:
+                    add_loaded_counts(conn, run_id, rows[0].source, counts.inserted, counts.updated, duplicates)
+                articles_sql.record_segment(conn, segment.name, len(records))
+                result.segments += 1
+                result.records += len(records)
+                result.inserted += counts.inserted
+                result.updated += counts.updated
+                result.unchanged += counts.unchanged
+                result.content_duplicates += counts.content_duplicates
+                result.in_segment_duplicates += len(rows) - len(unique)
+                result.near_duplicates += counts.near_duplicates
+                log.debug(
+                    "segment_loaded",
+                    segment=segment.name,
+                    records=len(records),
+                    inserted=counts.inserted,
+                    updated=counts.updated,
+                    unchanged=counts.unchanged,
+                    same_text=counts.content_duplicates,
+                    near_duplicates=counts.near_duplicates,
+                    ms=round((time.monotonic() - started) * 1000, 1),
+                )
+    except (psycopg.DataError, UnicodeError) as exc:
+        # The data, not the database, is at fault: set the segment aside rather than block every later one.
+        target = set_aside(spool_root, segment)
+        result.bad_segments.append(segment.name)
+        log.error("segment_rejected", segment=segment.name, moved_to=str(target), error=str(exc).strip())
+        return
     segment.unlink(missing_ok=True)
 
 
@@ -182,6 +202,9 @@ def load_spool(conn: psycopg.Connection, spool_root: Path, *, wait: bool = True,
         raise
     finally:
         result.seconds = time.monotonic() - started
+        log.info("dedup_counts", records=result.records, same_url=result.same_url,
+                 same_text=result.content_duplicates, near_duplicates=result.near_duplicates,
+                 new_versions=result.updated)
         _record(conn, run, result)
         if not conn.closed and not conn.broken:
             conn.execute("SELECT pg_advisory_unlock(%s)", (LOAD_LOCK,))
@@ -195,4 +218,6 @@ def _record(conn: psycopg.Connection, run: LoadRun, result: LoadResult) -> None:
     run.segments, run.records = result.segments, result.records
     run.inserted, run.updated, run.duplicates = result.inserted, result.updated, result.duplicates
     run.bad_segments = len(result.bad_segments)
+    run.same_url, run.same_text = result.same_url, result.content_duplicates
+    run.near_duplicates, run.new_versions = result.near_duplicates, result.updated
     record_load_run(conn, run)

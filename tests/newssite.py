@@ -12,7 +12,9 @@ no files, nothing outside 127.0.0.0/8. Offsite links point at the reserved `.inv
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
+import hashlib
 import html
 import json
 import re
@@ -32,6 +34,8 @@ HOMEPAGE_TEASERS = 6  # fewer than the default set, so link discovery must follo
 DEFAULT_ARTICLE_COUNT = 12
 OFFSITE_URL = "https://www.partner-news.invalid/2026/03/regional-roundup/"
 PRIVATE_PATH = "/private/secret-draft/"
+HUGE_PATH = "/huge/endless-live-blog/"  # streams NewsSite.huge_bytes of HTML, no Content-Length
+PDF_PATH = "/files/annual-report-2025"  # a PDF, though no extension says so, as CMS download links do
 RSS_TRACKING_QUERY = "utm_source=rss&utm_medium=rss&utm_campaign=fixture-times"
 
 # Strings of the theme's chrome on every article page; none may survive into an extracted body.
@@ -287,8 +291,11 @@ var tdBlocksArray = []; var tds_login_sing_in_widget = "show";
 class _Renderer:
     """Renders every page of the site from one consistent snapshot of the articles."""
 
-    def __init__(self, base_url: str, articles: list[FixtureArticle], rss_tracking: bool):
+    def __init__(self, base_url: str, articles: list[FixtureArticle], rss_tracking: bool,
+                 crawl_delay: float | None = None, extra_links: tuple[str, ...] = ()):
         self.base = base_url
+        self.crawl_delay = crawl_delay
+        self.extra_links = extra_links
         self.chronological = sorted(articles, key=lambda a: a.published_at)
         self.newest = list(reversed(self.chronological))
         # WordPress post ids follow publication order; stable for a given article set.
@@ -443,6 +450,7 @@ class _Renderer:
   <div class="td_block_wrap td_block_sections"><h4 class="block-title"><span>Sections</span></h4><ul>{sections}</ul></div>
   <div class="td_block_wrap td_block_partner"><h4 class="block-title"><span>From our partners</span></h4>
     <a href="{OFFSITE_URL}" rel="sponsored">Regional roundup: what our partner newsroom is reading this week</a></div>
+  {"".join(f'<p><a href="{self.url(p)}">Download {_esc(p)}</a></p>' for p in self.extra_links)}
   <div class="td_block_wrap staff-tools"><a href="{self.url(PRIVATE_PATH)}" rel="nofollow">Preview: upcoming investigation</a></div>
 </div>
 {self._sidebar()}</div></div>
@@ -834,7 +842,8 @@ class _Renderer:
     def robots(self) -> str:
         return (
             "User-agent: *\n"
-            "Disallow: /private/\n"
+            + (f"Crawl-delay: {self.crawl_delay}\n" if self.crawl_delay else "")
+            + "Disallow: /private/\n"
             "Disallow: /wp-admin/\n"
             "Allow: /wp-admin/admin-ajax.php\n"
             "\n"
@@ -898,6 +907,17 @@ class NewsSite:
         # long enough to interrupt, whatever the crawler's concurrency.
         self.article_delay = 0.0
         self._slow_lock = threading.Lock()
+        # Politeness and limits fixtures (off unless a test sets them):
+        self.crawl_delay: float | None = None  # robots.txt Crawl-delay
+        self.extra_links: list[str] = []  # more links on the homepage (e.g. HUGE_PATH, PDF_PATH)
+        # path -> responses to give first, each (status, Retry-After value); then the normal page
+        self.busy: dict[str, list[tuple[int, str]]] = {}
+        self.huge_bytes = 60 * 1024 * 1024  # HUGE_PATH streams this much HTML with no Content-Length
+        self.pdf_bytes = 4 * 1024 * 1024
+        self.custom: dict[str, tuple[int, str]] = {}  # path -> (status, HTML) served as is
+        self.bytes_sent: dict[str, int] = {}  # HUGE_PATH / PDF_PATH: body bytes written before the client hung up
+        # Every response: (path, status); 304s show conditional requests answered.
+        self.responses: list[tuple[str, int]] = []
         self.requests: list[RequestLog] = []
         self._lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
@@ -951,6 +971,19 @@ class NewsSite:
     def article_urls(self) -> list[str]:
         return [self.url(a.path) for a in self.articles]
 
+    def update_article(self, path: str, paragraphs: list[str], modified_at: datetime | None = None) -> FixtureArticle:
+        """Edit a published article's body in place (same URL); returns the new version."""
+        with self._lock:
+            old = next(a for a in self.articles if a.path == path)
+            new = dataclasses.replace(old, paragraphs=list(paragraphs), modified_at=modified_at or old.modified_at)
+            self.articles = [new if a.path == path else a for a in self.articles]
+        return new
+
+    def statuses(self, path: str) -> list[int]:
+        """Statuses served for a path (any query string), in order."""
+        with self._lock:
+            return [status for p, status in self.responses if urlsplit(p).path == path]
+
     def article_at(self, url_or_path: str) -> FixtureArticle | None:
         """The article a URL (or path) points at, ignoring host and query string."""
         path = urlsplit(url_or_path).path
@@ -1000,7 +1033,8 @@ class NewsSite:
     def _renderer(self) -> _Renderer:
         with self._lock:
             articles = list(self.articles)
-        return _Renderer(self.base_url, articles, self.rss_tracking_params)
+        return _Renderer(self.base_url, articles, self.rss_tracking_params, self.crawl_delay,
+                         tuple(self.extra_links))
 
 
 def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
@@ -1018,13 +1052,69 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             if site.article_delay and site.article_at(self.path) is not None:
                 with site._slow_lock:
                     time.sleep(site.article_delay)
+            bare = urlsplit(self.path).path
+            with site._lock:
+                queued = site.busy.get(bare)
+                busy = queued.pop(0) if queued else None
+            if busy is not None:
+                status, retry_after = busy
+                self._head(status, "text/html; charset=utf-8", 0, {"Retry-After": retry_after})
+                return
+            if bare in (HUGE_PATH, PDF_PATH):
+                self._stream(bare, with_body)
+                return
+            if bare in site.custom:
+                status, text = site.custom[bare]
+                body = text.encode("utf-8")
+                self._head(status, "text/html; charset=utf-8", len(body), {})
+                if with_body:
+                    self.wfile.write(body)
+                return
             response = site._renderer().respond(self.path)
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
+            extra = {}
+            if response.status == 200:
+                # Validators for conditional requests: an ETag of the bytes, and a Last-Modified.
+                etag = '"' + hashlib.sha1(response.body).hexdigest()[:20] + '"'
+                article = site.article_at(self.path)
+                changed = (article.modified_at or article.published_at) if article else _FIRST_PUBLISHED
+                extra = {"ETag": etag, "Last-Modified": format_datetime(changed.astimezone(UTC), usegmt=True)}
+                if self.headers.get("If-None-Match") == etag:
+                    self._head(304, response.content_type, None, extra)
+                    return
+            self._head(response.status, response.content_type, len(response.body), extra)
             if with_body:
                 self.wfile.write(response.body)
+
+        def _head(self, status: int, content_type: str, length: int | None, extra: dict[str, str]) -> None:
+            with site._lock:
+                site.responses.append((self.path, status))
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            if length is not None:
+                self.send_header("Content-Length", str(length))
+            for name, value in extra.items():
+                self.send_header(name, value)
+            self.end_headers()
+
+        def _stream(self, path: str, with_body: bool) -> None:
+            # HTTP/1.0 without Content-Length: the body ends when the connection closes, so only
+            # a client counting bytes as they arrive can stop it early.
+            huge = path == HUGE_PATH
+            total = site.huge_bytes if huge else site.pdf_bytes
+            self._head(200, "text/html; charset=utf-8" if huge else "application/pdf", None if huge else total, {})
+            chunk = (b"<p>" + b"Live update. " * 5000 + b"</p>\n") if huge else b"%PDF" + b"\0" * 65532
+            sent = 0
+            try:
+                if huge:
+                    self.wfile.write(b"<!DOCTYPE html><html><head><title>Live</title></head><body>")
+                while with_body and sent < total:
+                    self.wfile.write(chunk)
+                    sent += len(chunk)
+            except OSError:
+                pass
+            finally:
+                with site._lock:
+                    site.bytes_sent[path] = sent
 
         def do_GET(self) -> None:
             self._serve(with_body=True)

@@ -6,8 +6,16 @@ Every fetched HTML page is classified cheaply (crawler.discovery.classify_page);
 articles are yielded as `crawler.records.Page`, index pages only feed link following.
 Given `urls`, it fetches exactly those as article candidates and discovers nothing.
 
-Touches the network only through Scrapy (downloader middlewares in crawler/middlewares.py
-enforce the private-host guard and the max_pages budget). Reports through crawler stats
+Incremental (crawler/fetch_state.py): given the earlier fetch state, feeds, sitemaps and pages
+are requested conditionally (a 304 is not parsed) and known articles only when the revisit
+policy says they are due; what this crawl observed is written to the spool's state/ directory
+when the spider closes. Pages that stand in front of an article (consent walls, bot challenges,
+paywall stubs, JS shells; crawler/interstitial.py) are counted as newsingest/not_article/<reason>.
+With an archive directory, every article candidate's response is also kept as WARC (crawler/archive.py).
+
+Touches the network only through Scrapy (downloader middlewares in crawler/middlewares.py and
+crawler/politeness.py enforce the private-host guard, the max_pages budget, Crawl-delay and
+backoff), the spool's state/ directory and the archive. Reports through crawler stats
 (`newsingest/...`) and `logging` events; extraction and spooling are item pipelines
 added by the caller.
 """
@@ -16,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import scrapy
@@ -27,6 +36,7 @@ from scrapy.utils.response import get_base_url
 from twisted.internet import error as tx
 from twisted.python.failure import Failure
 
+from crawler.archive import WarcArchive
 from crawler.discovery import (
     PageKind,
     SitemapKind,
@@ -42,9 +52,28 @@ from crawler.discovery import (
     sitemap_body,
     url_key,
 )
+from crawler.fetch_state import (
+    KIND_DOCUMENT,
+    KIND_PAGE,
+    SITEMAP_INDEX_STATUS,
+    FetchState,
+    FetchStateBook,
+    RevisitPolicy,
+)
+from crawler.interstitial import stand_in_reason
 from crawler.middlewares import DOCUMENT_META, STAT_PAGES_FETCHED, PageBudgetExhausted, PrivateHostRefused
+from crawler.politeness import HostPaused
 from crawler.records import Page
-from crawler.settings import DEFAULT_MAX_LINK_DEPTH, MAX_LINK_DEPTH_SETTING
+from crawler.settings import (
+    ARCHIVE_DIR_SETTING,
+    ARCHIVE_MAX_BYTES_SETTING,
+    DEFAULT_MAX_LINK_DEPTH,
+    INCREMENTAL_SETTING,
+    MAX_LINK_DEPTH_SETTING,
+    REVISIT_MAX_SETTING,
+    REVISIT_MIN_SETTING,
+    REVISIT_WINDOW_SETTING,
+)
 from ingest.config import Source
 
 STAT_CANDIDATES = "newsingest/candidates"
@@ -56,6 +85,11 @@ STAT_SKIPPED = "newsingest/skipped/"  # + kind: robots_forbidden, offsite, non_h
 STAT_SKIPPED_NON_HTML = STAT_SKIPPED + "non_html"
 STAT_SKIPPED_REQUEST_CAP = STAT_SKIPPED + "request_cap"
 SKIP_KINDS = frozenset({"robots_forbidden", "offsite"})
+STAT_NOT_ARTICLE = "newsingest/not_article/"  # + reason: consent_wall, bot_challenge, paywall, js_shell, ...
+STAT_NOT_MODIFIED = "newsingest/not_modified"
+STAT_SKIPPED_NOT_DUE = "newsingest/skipped/not_due"
+# Failures that are limits we set: logged as limit_reached so an operator sees which one bites.
+LIMIT_KINDS = frozenset({"too_large", "timeout", "max_redirects"})
 
 # Scheduler priorities (higher first): discovery documents, then feed entries (newest news),
 # then sitemap entries (newest first), then links breadth-first (minus the hop count).
@@ -77,8 +111,13 @@ STAT_SKIPPED_DOCUMENT_CAP = "newsingest/skipped/document_cap"
 class NewsSpider(scrapy.Spider):
     name = "news"
 
-    def __init__(self, source: Source, urls: Sequence[str] | None = None, *args: Any, **kwargs: Any):
+    def __init__(self, source: Source, urls: Sequence[str] | None = None,
+                 fetch_state: dict[str, FetchState] | None = None, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        self.previous_state = fetch_state
+        self.fetch_states: FetchStateBook | None = None  # set by from_crawler when incremental
+        self.archive: WarcArchive | None = None
+        self.started_at = datetime.now(UTC)
         self.source = source
         self.urls: tuple[str, ...] = tuple(urls or ())
         # Explicit --url fetches go wherever they point; discovery stays within the source's domains.
@@ -102,7 +141,35 @@ class NewsSpider(scrapy.Spider):
         spider.max_hops = settings.getint(MAX_LINK_DEPTH_SETTING, DEFAULT_MAX_LINK_DEPTH)
         # Decompressing a gzipped sitemap or feed must obey the same limit as a download.
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
+        if settings.getbool(INCREMENTAL_SETTING, False):
+            policy = RevisitPolicy(
+                window=settings.getfloat(REVISIT_WINDOW_SETTING, 48 * 3600.0),
+                min_interval=settings.getfloat(REVISIT_MIN_SETTING, 3600.0),
+                max_interval=settings.getfloat(REVISIT_MAX_SETTING, 24 * 3600.0),
+            )
+            spider.fetch_states = FetchStateBook(spider.source.name, spider.previous_state, policy)
+        archive_dir = settings.get(ARCHIVE_DIR_SETTING)
+        if archive_dir:
+            spider.archive = WarcArchive(Path(archive_dir), spider.source.name,
+                                         settings.get("NEWSINGEST_RUN_ID") or "run",
+                                         settings.getint(ARCHIVE_MAX_BYTES_SETTING, 100 * 1024 * 1024))
         return spider
+
+    def closed(self, reason: str) -> None:
+        if self.archive is not None:
+            self.archive.close()
+        spool_dir = self.settings.get("NEWSINGEST_SPOOL_DIR")
+        stats = self.crawler.stats
+        if self.fetch_states is not None and (
+            stats.get_value("newsingest/skipped/max_pages") or stats.get_value(STAT_SKIPPED_REQUEST_CAP)
+            or stats.get_value(STAT_SKIPPED_DOCUMENT_CAP)
+        ):
+            self.fetch_states.forget_listing_validators()
+        if self.fetch_states is not None and spool_dir:
+            path = self.fetch_states.write(Path(spool_dir), self.settings.get("NEWSINGEST_RUN_ID") or "run")
+            if path is not None:
+                self.logger.info("fetch_state_written",
+                                 extra={"file": str(path), "urls": len(self.fetch_states.updates)})
 
     # ------------------------------------------------------------------ start
 
@@ -155,10 +222,13 @@ class NewsSpider(scrapy.Spider):
                 yield request
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
+        if self._not_modified(response, KIND_DOCUMENT):
+            return
         feed = parse_feed(response.body, response.url, max_size=self.max_size)
         if feed is None:
             self._error("not_a_feed", response.url)
             return
+        self._observe(response, KIND_DOCUMENT)
         self.crawler.stats.inc_value(STAT_FEEDS)
         self.logger.debug(
             "feed_parsed", extra={"url": response.url, "format": str(feed.kind), "entries": len(feed.links)}
@@ -166,17 +236,23 @@ class NewsSpider(scrapy.Spider):
         yield from self._candidate_requests(feed.links, via="feed", priority=PRIORITY_FEED_ENTRY)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
+        if self._not_modified(response, KIND_DOCUMENT):
+            return
         body = sitemap_body(response.body, max_size=self.max_size)
         parsed = parse_sitemap(body, response.url) if body is not None else None
         if parsed is None:
             self._error("not_a_sitemap", response.url)
             return
+        self._observe(response, KIND_DOCUMENT)
         self.crawler.stats.inc_value(STAT_SITEMAPS)
         self.logger.debug(
             "sitemap_parsed",
             extra={"url": response.url, "kind": str(parsed.kind), "entries": len(parsed.entries)},
         )
         if parsed.kind is SitemapKind.INDEX:
+            if self.fetch_states is not None:
+                # Always fetched in full: a 304 would hide which child sitemap changed.
+                self.fetch_states.status(response.url, SITEMAP_INDEX_STATUS, datetime.now(UTC))
             for loc in parsed.locs:
                 if self.url_filter.allows_document(loc) and self._mark(loc):
                     request = self._discovered_document_request(loc, self.parse_sitemap)
@@ -185,11 +261,15 @@ class NewsSpider(scrapy.Spider):
                     yield request
         else:
             # Sitemaps list sections and the homepage too; parse_page classifies each one.
-            yield from self._candidate_requests(parsed.locs, via="sitemap", priority=PRIORITY_SITEMAP_ENTRY)
+            lastmods = {e.loc: e.lastmod for e in parsed.entries if e.lastmod is not None}
+            yield from self._candidate_requests(parsed.locs, via="sitemap", priority=PRIORITY_SITEMAP_ENTRY,
+                                                lastmods=lastmods)
 
     # ------------------------------------------------------------------ pages
 
     def parse_page(self, response: Response) -> Iterator[Page | Request]:
+        if self._not_modified(response, KIND_PAGE):
+            return
         if not _is_html(response):
             self.crawler.stats.inc_value(STAT_SKIPPED_NON_HTML)
             self.logger.debug("skipped_non_html", extra={"url": response.url, "status": response.status})
@@ -198,6 +278,11 @@ class NewsSpider(scrapy.Spider):
         via: str = response.meta.get("via", "link")
         hops: int = response.meta.get("hops", 0)
         if via == "url":
+            reason = stand_in_reason(response.selector, response.status)
+            if reason is not None:
+                self._not_article(response, reason)
+                return
+            self._observe(response, KIND_PAGE, hash_body=False)
             yield self._page(response, via)
             return
 
@@ -208,9 +293,16 @@ class NewsSpider(scrapy.Spider):
         is_index = verdict.kind is PageKind.INDEX
         if is_index:
             self.crawler.stats.inc_value(STAT_INDEX_PAGES)
+            self._observe(response, KIND_PAGE)
             self.logger.debug("index_page", extra={"url": response.url, "reason": verdict.reason})
         else:
-            # Unknown pages are yielded too: extraction makes the final call on text length.
+            reason = stand_in_reason(response.selector, response.status)
+            if reason is not None:
+                self._not_article(response, reason)
+                return
+            # Unknown pages are yielded too: extraction makes the final call on text length;
+            # the pipeline records the article's text hash in the fetch state.
+            self._observe(response, KIND_PAGE, hash_body=False)
             yield self._page(response, via)
             self.logger.debug(
                 "candidate_page", extra={"url": response.url, "reason": verdict.reason, "via": via}
@@ -222,14 +314,58 @@ class NewsSpider(scrapy.Spider):
     def _page(self, response: Response, via: str) -> Page:
         self.crawler.stats.inc_value(STAT_CANDIDATES)
         assert isinstance(response, TextResponse)
+        fetched_at = datetime.now(UTC)
+        if self.archive is not None:
+            headers = [(k, v) for k, values in response.headers.items() for v in values]
+            self.archive.write(response.url, response.status, headers, response.body, fetched_at, via)
         return Page(
             url=response.url,
             source=self.source.name,
             html=response.text,
             status=response.status,
-            fetched_at=datetime.now(UTC),
+            fetched_at=fetched_at,
             discovered_via=via,
         )
+
+    # ------------------------------------------------------------------ fetch state
+
+    def _not_modified(self, response: Response, kind: str) -> bool:
+        """True for a 304: recorded as unchanged, and nothing to parse."""
+        if response.status != 304:
+            return False
+        self.crawler.stats.inc_value(STAT_NOT_MODIFIED)
+        if self.fetch_states is not None:
+            self.fetch_states.response(response.url, kind, 304, response.headers, None, datetime.now(UTC))
+        self.logger.debug("not_modified", extra={"url": response.url})
+        return True
+
+    def _observe(self, response: Response, kind: str, hash_body: bool = True) -> None:
+        if self.fetch_states is not None:
+            body = response.body if hash_body else None
+            self.fetch_states.response(response.url, kind, response.status, response.headers, body, datetime.now(UTC))
+
+    def _not_article(self, response: Response, reason: str) -> None:
+        self.crawler.stats.inc_value(STAT_NOT_ARTICLE + reason)
+        if self.fetch_states is not None:
+            now = datetime.now(UTC)
+            self.fetch_states.response(response.url, KIND_PAGE, response.status, response.headers, None, now)
+            self.fetch_states.status(response.url, f"not_article:{reason}", now)
+        self.logger.info("page_not_article", extra={"url": response.url, "reason": reason, "source": self.source.name})
+
+    def _not_due(self, url: str, lastmod: datetime | None = None) -> bool:
+        """A known article the revisit policy does not want yet."""
+        if self.fetch_states is None or self.fetch_states.should_fetch_article(url, self.started_at, lastmod):
+            return False
+        self.crawler.stats.inc_value(STAT_SKIPPED_NOT_DUE)
+        return True
+
+    def _conditional(self, url: str, meta: dict[str, Any]) -> dict[str, str]:
+        if self.fetch_states is None:
+            return {}
+        headers = self.fetch_states.conditional_headers(url)
+        if headers:
+            meta["handle_httpstatus_list"] = [304]
+        return headers
 
     def _follow_links(
         self, response: Response, selector: Any, hops: int, is_index: bool
@@ -256,6 +392,8 @@ class NewsSpider(scrapy.Spider):
             if not filt.allows_page(link):
                 continue
             seen.add(link)
+            if self._not_due(link):
+                continue
             # Breadth-first, and article-looking links before other pages at the same depth,
             # so a small max_pages is spent on articles rather than on tag archives.
             priority = -2 * new_hops + (1 if filt.likely_article_url(link) else 0)
@@ -268,7 +406,13 @@ class NewsSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = getattr(failure, "request", None)
-        kind = error_kind(failure.value)
+        exc = failure.value
+        if isinstance(exc, HttpError) and isinstance(exc.response, TextResponse):
+            # A bot challenge usually comes as 403 or 503: a page standing in for the article, not a site error.
+            if stand_in_reason(exc.response.selector, exc.response.status) == "bot_challenge":
+                self._not_article(exc.response, "bot_challenge")
+                return
+        kind = error_kind(exc)
         if kind is None:
             return
         url = request.url if request is not None else None
@@ -278,10 +422,15 @@ class NewsSpider(scrapy.Spider):
             self.logger.debug("request_skipped", extra={"url": url, "kind": kind})
             return
         self._error(kind, url, detail=failure.getErrorMessage())
+        if self.fetch_states is not None and url is not None:
+            self.fetch_states.failure(url, kind, datetime.now(UTC))
 
     def _error(self, kind: str, url: str | None, detail: str | None = None) -> None:
         self.crawler.stats.inc_value(STAT_ERRORS + kind)
-        self.logger.debug("fetch_failed", extra={"url": url, "kind": kind, "detail": detail})
+        if kind in LIMIT_KINDS:
+            self.logger.warning("limit_reached", extra={"url": url, "limit": kind, "detail": detail})
+        else:
+            self.logger.debug("fetch_failed", extra={"url": url, "kind": kind, "detail": detail})
 
     # ------------------------------------------------------------------ request building
 
@@ -298,12 +447,15 @@ class NewsSpider(scrapy.Spider):
 
     def _document_request(self, url: str, callback: Any) -> Request:
         # Feeds and sitemaps may live on a CDN host; the page URLs they list are still filtered.
+        meta: dict[str, Any] = {"allow_offsite": True, DOCUMENT_META: True}
+        headers = self._conditional(url, meta)
         return Request(
             url,
             callback=callback,
             errback=self.on_error,
             priority=PRIORITY_DOCUMENT,
-            meta={"allow_offsite": True, DOCUMENT_META: True},
+            meta=meta,
+            headers=headers or None,
         )
 
     def _discovered_document_request(self, url: str, callback: Any) -> Request | None:
@@ -313,7 +465,8 @@ class NewsSpider(scrapy.Spider):
         self._discovered_documents += 1
         return self._document_request(url, callback)
 
-    def _candidate_requests(self, urls: Iterable[str], via: str, priority: int) -> Iterator[Request]:
+    def _candidate_requests(self, urls: Iterable[str], via: str, priority: int,
+                            lastmods: dict[str, datetime] | None = None) -> Iterator[Request]:
         filt = self.url_filter
         for url in urls:
             if not self._budget_left():
@@ -322,6 +475,8 @@ class NewsSpider(scrapy.Spider):
             if key in self._seen or not filt.allows_page(key):
                 continue
             self._seen.add(key)
+            if self._not_due(key, (lastmods or {}).get(url)):
+                continue
             request = self._page_request(key, via=via, hops=1, priority=priority)
             if request is None:
                 return
@@ -340,7 +495,9 @@ class NewsSpider(scrapy.Spider):
         meta: dict[str, Any] = {"via": via, "hops": hops}
         if allow_offsite:
             meta["allow_offsite"] = True
-        return Request(url, callback=self.parse_page, errback=self.on_error, priority=priority, meta=meta)
+        headers = self._conditional(url, meta) if via != "url" else {}
+        return Request(url, callback=self.parse_page, errback=self.on_error, priority=priority, meta=meta,
+                       headers=headers or None)
 
 
 def _is_html(response: Response) -> bool:
@@ -355,8 +512,8 @@ def _is_html(response: Response) -> bool:
 
 def error_kind(exc: BaseException) -> str | None:
     """A short stat name for a failed request; None for refusals already counted by a middleware."""
-    if isinstance(exc, (PrivateHostRefused, PageBudgetExhausted)):
-        return None
+    if isinstance(exc, (PrivateHostRefused, PageBudgetExhausted, HostPaused, sx.StopDownload)):
+        return None  # counted where they happen (middleware, content-type filter)
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
     if isinstance(exc, IgnoreRequest):
@@ -365,6 +522,8 @@ def error_kind(exc: BaseException) -> str | None:
             return "robots_forbidden"
         if "offsite" in message:
             return "offsite"
+        if "max redirections" in message:
+            return "max_redirects"
         return "ignored"
     if isinstance(exc, (sx.DownloadTimeoutError, tx.TimeoutError, tx.TCPTimedOutError)):
         return "timeout"

@@ -1,4 +1,5 @@
-"""SQL for the articles table family: articles, the per-load staging table, loaded_segments.
+"""SQL for the articles table family: articles, article_versions, the per-load staging table,
+loaded_segments; and the near-duplicate lookup that clusters articles.
 
 Every statement is parameterised; rows arrive as ArticleRow. This module touches only the database.
 """
@@ -10,6 +11,13 @@ from datetime import datetime
 
 import psycopg
 from psycopg.types.json import Jsonb
+
+from ingest.dedup import ClusterAssignment, Edge, assign_clusters
+
+# Arbitrary constant: "cluster" in ASCII. Loads already serialize on the loader's session lock; this
+# transaction lock keeps cluster assignment correct for any caller of merge_staged, since it reads
+# candidates and relabels clusters in separate statements.
+_CLUSTER_LOCK = 0x636C7573746572
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,23 +40,28 @@ class ArticleRow:
     extractor_version: str
     field_sources: dict[str, str]
     fetched_at: datetime
+    simhash: int | None = None  # as stored: the unsigned 64-bit Simhash's bits as a signed bigint
+    probe_keys: list[int] | None = None  # dedup.probe_keys(simhash): where its near-duplicates are indexed
 
 
 @dataclass(slots=True)
 class MergeCounts:
     inserted: int = 0
-    updated: int = 0  # same canonical URL, changed text
+    updated: int = 0  # same canonical URL, changed text: a new version
     unchanged: int = 0  # same canonical URL and same text: only last_seen_at moves
     content_duplicates: int = 0  # new rows whose text equals an earlier article's under another URL
+    near_duplicates: int = 0  # new or changed rows, not exact copies, that joined another article's cluster
 
 
 _COLUMNS = (
     "canonical_url, url, source, title, authors, published_at, modified_at, language, description,"
-    " site_name, image_url, tags, text, content_hash, http_status, extractor_version, field_sources, fetched_at"
+    " site_name, image_url, tags, text, content_hash, http_status, extractor_version, field_sources, fetched_at,"
+    " simhash"
 )
 _CONTENT_COLUMNS = (
     "url", "title", "authors", "published_at", "modified_at", "language", "description", "site_name",
     "image_url", "tags", "text", "content_hash", "http_status", "extractor_version", "field_sources", "fetched_at",
+    "simhash",
 )
 
 
@@ -60,25 +73,41 @@ def stage(conn: psycopg.Connection, rows: list[ArticleRow]) -> None:
     """COPY rows into a staging table that lives until the end of the transaction."""
     conn.execute(
         "CREATE TEMP TABLE staging_articles ON COMMIT DROP AS"
-        f" SELECT {_COLUMNS} FROM articles WITH NO DATA"
+        f" SELECT {_COLUMNS}, NULL::integer[] AS probe_keys FROM articles WITH NO DATA"
     )
-    with conn.cursor().copy(f"COPY staging_articles ({_COLUMNS}) FROM STDIN") as copy:
+    with conn.cursor().copy(f"COPY staging_articles ({_COLUMNS}, probe_keys) FROM STDIN") as copy:
         for r in rows:
             copy.write_row((
                 r.canonical_url, r.url, r.source, r.title, r.authors, r.published_at, r.modified_at,
                 r.language, r.description, r.site_name, r.image_url, r.tags, r.text, r.content_hash,
-                r.http_status, r.extractor_version, Jsonb(r.field_sources), r.fetched_at,
+                r.http_status, r.extractor_version, Jsonb(r.field_sources), r.fetched_at, r.simhash,
+                r.probe_keys,
             ))
+    # Without statistics the planner guesses the temp table's size and may scan articles for the
+    # near-duplicate join instead of probing its index.
+    conn.execute("ANALYZE staging_articles")
 
 
-def merge_staged(conn: psycopg.Connection) -> MergeCounts:
-    """Merge staging_articles into articles: insert new URLs, update changed text, touch unchanged rows."""
+def merge_staged(conn: psycopg.Connection, near_distance: int) -> MergeCounts:
+    """Merge staging_articles into articles: insert new URLs; for changed text keep the previous text in
+    article_versions and update the row in place; touch unchanged rows; link exact copies; cluster the
+    new and changed rows with their near-duplicates (Simhash within near_distance bits)."""
     counts = MergeCounts()
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_CLUSTER_LOCK,))
     counts.unchanged = conn.execute(
         "UPDATE articles a SET last_seen_at = greatest(a.last_seen_at, s.fetched_at)"
         " FROM staging_articles s"
         " WHERE a.canonical_url = s.canonical_url AND a.content_hash = s.content_hash"
     ).rowcount
+    # The text about to be replaced becomes a version; the row then carries the next version number.
+    conn.execute(
+        "INSERT INTO article_versions (article_id, version, text, content_hash, title, modified_at,"
+        " seen_from, seen_until, superseded_at)"
+        " SELECT a.id, a.version, a.text, a.content_hash, a.title, a.modified_at, a.fetched_at, a.last_seen_at,"
+        "   s.fetched_at"
+        " FROM articles a JOIN staging_articles s ON a.canonical_url = s.canonical_url"
+        " WHERE a.content_hash <> s.content_hash"
+    )
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _CONTENT_COLUMNS)
     results = conn.execute(
         f"INSERT INTO articles ({_COLUMNS}, first_seen_at, last_seen_at)"
@@ -87,32 +116,87 @@ def merge_staged(conn: psycopg.Connection) -> MergeCounts:
         "   WHERE a.canonical_url = s.canonical_url AND a.content_hash = s.content_hash)"
         " ORDER BY s.fetched_at"
         " ON CONFLICT (canonical_url) DO UPDATE SET"
-        f" {updates}, last_seen_at = EXCLUDED.fetched_at, updated_at = now(), duplicate_of = NULL"
-        " RETURNING (xmax = 0) AS inserted"
+        f" {updates}, last_seen_at = EXCLUDED.fetched_at, updated_at = now(), duplicate_of = NULL,"
+        " version = articles.version + 1"
+        " RETURNING id, cluster_id, (xmax = 0) AS inserted"
     ).fetchall()
-    counts.inserted = sum(1 for (inserted,) in results if inserted)
+    counts.inserted = sum(1 for (_, _, inserted) in results if inserted)
     counts.updated = len(results) - counts.inserted
     # Copies of an article whose text just changed are copies no more; their text gets a new original.
+    updated_ids = [article_id for (article_id, _, inserted) in results if not inserted]
     orphaned = [
         h for (h,) in conn.execute(
             "UPDATE articles a SET duplicate_of = NULL FROM articles o"
-            " WHERE a.duplicate_of = o.id AND o.content_hash <> a.content_hash"
-            "   AND o.canonical_url IN (SELECT canonical_url FROM staging_articles)"
-            " RETURNING a.content_hash"
+            " WHERE a.duplicate_of = o.id AND o.content_hash <> a.content_hash AND o.id = ANY(%s)"
+            " RETURNING a.content_hash",
+            (updated_ids,),
         )
     ]
     # The earliest row with a given text is the original; later copies point at it.
     counts.content_duplicates = conn.execute(
         "UPDATE articles a SET duplicate_of = f.first_id"
         " FROM (SELECT content_hash, min(id) AS first_id FROM articles"
-        "       WHERE content_hash IN (SELECT content_hash FROM staging_articles)"
-        "          OR content_hash = ANY(%s)"
+        "       WHERE content_hash IN (SELECT content_hash FROM staging_articles UNION SELECT unnest(%s::text[]))"
         "       GROUP BY content_hash) f"
         " WHERE a.content_hash = f.content_hash AND a.id <> f.first_id"
         "   AND a.duplicate_of IS DISTINCT FROM f.first_id",
         (orphaned,),
     ).rowcount
+    changed = {article_id: cluster_id for (article_id, cluster_id, _) in results}
+    counts.near_duplicates = _cluster(conn, changed, near_distance)
     return counts
+
+
+def _cluster(conn: psycopg.Connection, changed: dict[int, int | None], near_distance: int) -> int:
+    """Put the changed rows (id -> current cluster) in the clusters of their near-duplicates, merging
+    clusters a row bridges. Returns how many changed rows, not exact copies, have a near-duplicate."""
+    if not changed:
+        return 0
+    # One statement for the whole segment: each changed row probes the GIN index with its keys and the
+    # exact Hamming distance filters the candidates. OFFSET 0 keeps the probe a per-row subquery: flattened,
+    # the planner has joined on the probe condition after scanning the whole table.
+    found = conn.execute(
+        "SELECT n.id, n.cluster_id, c.id, c.cluster_id,"
+        "   n.duplicate_of IS NULL AND c.content_hash <> n.content_hash AS near"
+        " FROM (SELECT n.id, n.cluster_id, n.duplicate_of, n.content_hash, s.simhash, s.probe_keys"
+        "       FROM staging_articles s JOIN articles n ON n.canonical_url = s.canonical_url"
+        "       WHERE n.id = ANY(%s) AND n.content_hash = s.content_hash) n"
+        " CROSS JOIN LATERAL (SELECT c.id, c.cluster_id, c.content_hash FROM articles c"
+        "       WHERE c.simhash_keys && n.probe_keys AND c.id <> n.id"
+        "         AND bit_count((c.simhash # n.simhash)::bit(64)) <= %s OFFSET 0) c",
+        (list(changed), near_distance),
+    ).fetchall()
+    assignment = assign_clusters(changed, [Edge(*row[:4]) for row in found])
+    _apply_clusters(conn, changed, assignment)
+    return len({row[0] for row in found if row[4]})
+
+
+def _apply_clusters(conn: psycopg.Connection, changed: dict[int, int | None], assignment: ClusterAssignment) -> None:
+    if assignment.relabel:
+        conn.execute(
+            "UPDATE articles a SET cluster_id = m.target"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS m(label, target) WHERE a.cluster_id = m.label",
+            (list(assignment.relabel), list(assignment.relabel.values())),
+        )
+    moved = {i: c for i, c in assignment.articles.items() if changed.get(i) != c}
+    if moved:
+        conn.execute(
+            "UPDATE articles a SET cluster_id = m.target"
+            " FROM unnest(%s::bigint[], %s::bigint[]) AS m(id, target) WHERE a.id = m.id",
+            (list(moved), list(moved.values())),
+        )
+
+
+def near_duplicates(conn: psycopg.Connection, simhash: int, probe_keys: list[int],
+                    near_distance: int) -> list[tuple[int, int, int]]:
+    """Stored articles within near_distance bits of one Simhash (as stored, signed), by the same index
+    probe as the merge: (id, cluster_id, distance), nearest first."""
+    return conn.execute(
+        "SELECT id, cluster_id, d FROM (SELECT id, cluster_id, bit_count((simhash # %s)::bit(64)) AS d"
+        "   FROM articles WHERE simhash_keys && %s::integer[]) c"
+        " WHERE d <= %s ORDER BY d, id",
+        (simhash, probe_keys, near_distance),
+    ).fetchall()
 
 
 def record_segment(conn: psycopg.Connection, name: str, records: int) -> None:
@@ -123,7 +207,7 @@ def record_segment(conn: psycopg.Connection, name: str, records: int) -> None:
 EXPORT_COLUMNS = (
     "id", "url", "canonical_url", "source", "title", "authors", "published_at", "modified_at", "language",
     "description", "site_name", "image_url", "tags", "text", "fetched_at", "first_seen_at", "last_seen_at",
-    "updated_at", "content_hash", "duplicate_of", "extractor_version", "field_sources",
+    "updated_at", "content_hash", "duplicate_of", "cluster_id", "version", "extractor_version", "field_sources",
 )
 
 

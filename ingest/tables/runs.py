@@ -121,14 +121,21 @@ class LoadRun:
     duplicates: int = 0
     bad_segments: int = 0
     error: str | None = None
+    # What each dedup rule caught (see migration 0003).
+    same_url: int = 0
+    same_text: int = 0
+    near_duplicates: int = 0
+    new_versions: int = 0
 
 
 def record_load_run(conn: psycopg.Connection, run: LoadRun) -> int:
     return conn.execute(
         "INSERT INTO load_runs (daemon_id, started_at, finished_at, status, segments, records, inserted, updated,"
-        " duplicates, bad_segments, error) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
+        " duplicates, bad_segments, error, same_url, same_text, near_duplicates, new_versions)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING id",
         (run.daemon_id, run.started_at, run.finished_at, run.status, run.segments, run.records, run.inserted,
-         run.updated, run.duplicates, run.bad_segments, run.error),
+         run.updated, run.duplicates, run.bad_segments, run.error, run.same_url, run.same_text,
+         run.near_duplicates, run.new_versions),
     ).fetchone()[0]
 
 

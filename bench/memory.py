@@ -1,0 +1,236 @@
+"""Benchmark: resident memory of a crawl process over a long crawl, and of the daemon over cycles.
+
+    python bench/memory.py [CORPUS_DIR] [--pages 10000] [--checkpoint 1000] [--daemon-cycles 4]
+
+A local site on 127.0.0.1 (a thread of this process) serves the corpus pages (default
+../shared/corpus/news-pages) under many URLs, /a/<n>/ being corpus page n mod 258, listed in one
+sitemap. A real `newsingest crawl bench --no-load` process (politeness off, extraction in its worker
+pool, records into a temporary spool) crawls --pages of them. Its resident memory is sampled from
+/proc every 0.2 s: peak (VmHWM) when the site has served --checkpoint article pages, and at the end;
+the extraction workers' peaks likewise. Goal: end peak at most 1.2x the checkpoint peak, no process
+above 500 MB.
+
+Then (--daemon-cycles > 0) a `newsingest run` daemon crawls a 200-page copy of the site every few
+seconds and loads into a scratch database; its own resident memory is printed after each crawl
+cycle. The scratch database (on --dsn's server) is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+
+
+class CorpusSite:
+    """Corpus pages under /a/<n>/ for n < pages; /sitemap.xml lists them all. Counts article requests."""
+
+    def __init__(self, corpus: Path, pages: int):
+        self.bodies = [gzip.decompress(p.read_bytes()) for p in sorted(corpus.glob("*.html.gz"))]
+        self.pages = pages
+        self.served = 0
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                path = self.path.split("?", 1)[0]
+                if path == "/sitemap.xml":
+                    base = f"http://127.0.0.1:{site.port}"
+                    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/'
+                            'sitemap/0.9">' + "".join(f"<url><loc>{base}/a/{n}/</loc></url>"
+                                                      for n in range(site.pages)) + "</urlset>").encode()
+                    kind = "application/xml"
+                elif path.startswith("/a/") and path[3:-1].isdigit():
+                    body, kind = site.bodies[int(path[3:-1]) % len(site.bodies)], "text/html; charset=utf-8"
+                    site.served += 1
+                elif path == "/robots.txt":
+                    body, kind = b"User-agent: *\nAllow: /\n", "text/plain"
+                else:
+                    self.send_response(404)
+                    self.end_headers()
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def config_for(path: Path, data_dir: Path, site: CorpusSite, pages: int, interval: str = "1h") -> Path:
+    path.write_text(f"""
+[service]
+data_dir = "{data_dir}"
+
+[crawl]
+download_delay = 0
+autothrottle = false
+allow_private_hosts = true
+obey_robots_txt = false
+concurrent_requests = 32
+concurrent_requests_per_host = 32
+max_pages = {pages + 10}
+min_article_chars = 200
+
+[load]
+interval = "2s"
+
+[[sources]]
+name = "bench"
+sitemaps = ["{site.url('/sitemap.xml')}"]
+follow_links = false
+article_pattern = "/a/[0-9]+/$"
+interval = "{interval}"
+""")
+    return path
+
+
+def status_kib(pid: int, field: str) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def descendants(pid: int) -> list[int]:
+    found, stack = [], [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+                found += kids
+                stack += kids
+        except OSError:
+            continue
+    return found
+
+
+def crawl_memory(site: CorpusSite, pages: int, checkpoint: int, dsn: str, tmp: Path) -> None:
+    config = config_for(tmp / "crawl.toml", tmp / "crawl-data", site, pages)
+    env = {**os.environ, "DATABASE_URL": dsn, "NEWSINGEST_CONFIG": ""}
+    started = time.monotonic()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ingest.cli", "--config", str(config), "--log-format", "json", "--log-level", "warning",
+         "crawl", "bench", "--no-load"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True)
+    main_peak = worker_peak = 0
+    at_checkpoint = None
+    while process.poll() is None:
+        main_peak = max(main_peak, status_kib(process.pid, "VmHWM"))
+        worker_peak = max([worker_peak, *(status_kib(p, "VmHWM") for p in descendants(process.pid))])
+        if at_checkpoint is None and site.served >= checkpoint:
+            at_checkpoint = (main_peak, worker_peak, site.served, time.monotonic() - started)
+        time.sleep(0.2)
+    seconds = time.monotonic() - started
+    print(f"crawl: {process.stdout.read().strip()}")
+    print(f"served {site.served} article pages in {seconds:.0f} s ({site.served / seconds:.1f} pages/s, "
+          f"fetch + extraction + spool)")
+    if at_checkpoint is None:
+        print("the crawl never reached the checkpoint")
+        return
+    main_1, workers_1, served_1, seconds_1 = at_checkpoint
+    print(f"{'peak RSS (MiB)':24}{'after ' + str(served_1):>14}{'after ' + str(site.served):>14}{'ratio':>8}")
+    print(f"{'crawl process':24}{main_1 / 1024:>14.0f}{main_peak / 1024:>14.0f}{main_peak / main_1:>8.2f}")
+    print(f"{'largest worker':24}{workers_1 / 1024:>14.0f}{worker_peak / 1024:>14.0f}"
+          f"{worker_peak / max(workers_1, 1):>8.2f}")
+    print(f"(checkpoint reached after {seconds_1:.0f} s); goal: ratio <= 1.2, every process < 500 MB")
+
+
+def daemon_memory(site: CorpusSite, cycles: int, dsn: str, tmp: Path) -> None:
+    config = config_for(tmp / "daemon.toml", tmp / "daemon-data", site, site.pages, interval="5s")
+    env = {**os.environ, "DATABASE_URL": dsn, "NEWSINGEST_CONFIG": ""}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ingest.cli", "--config", str(config), "--log-format", "json", "run"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    samples = []
+    try:
+        for line in process.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if event.get("event") == "crawl_process_finished":
+                samples.append(status_kib(process.pid, "VmRSS"))
+                print(f"daemon cycle {len(samples)}: crawl exit {event['exit_status']} in {event['seconds']:.1f} s, "
+                      f"daemon RSS {samples[-1] / 1024:.1f} MiB")
+                if len(samples) >= cycles:
+                    break
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+    if samples:
+        print(f"daemon RSS first {samples[0] / 1024:.1f} MiB, last {samples[-1] / 1024:.1f} MiB, "
+              f"ratio {samples[-1] / samples[0]:.2f}")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("corpus", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpus" / "news-pages")
+    ap.add_argument("--pages", type=int, default=10_000)
+    ap.add_argument("--checkpoint", type=int, default=1_000)
+    ap.add_argument("--daemon-cycles", type=int, default=4)
+    ap.add_argument("--dsn", default=ADMIN, help="a server where we may create and drop a database")
+    args = ap.parse_args(argv)
+    import psycopg
+
+    name = f"newsingest_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(args.dsn, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = psycopg.conninfo.make_conninfo(args.dsn, dbname=name)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+          f"load average {os.getloadavg()[0]:.2f} at start")
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            site = CorpusSite(args.corpus, args.pages)
+            try:
+                crawl_memory(site, args.pages, args.checkpoint, dsn, Path(tmp))
+                if args.daemon_cycles:
+                    site.pages = 200
+                    daemon_memory(site, args.daemon_cycles, dsn, Path(tmp))
+            finally:
+                site.stop()
+    finally:
+        with psycopg.connect(args.dsn, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    print(f"load average {os.getloadavg()[0]:.2f} at end")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,319 @@
+"""Incremental crawling: what we know about each URL from earlier crawls, and what this crawl learns.
+
+`FetchStateBook` holds the earlier state of one source's URLs (read at crawl start, best effort:
+with the database down the crawl runs without it) and collects this crawl's observations. The
+spider asks it which article URLs are due, which conditional headers to send, and tells it about
+every response; the item pipeline tells it the hash of each extracted article text.
+
+At the end of the crawl the observations are written as one JSON-lines file in
+<spool>/state/ (atomically, like a segment); the loader applies it to the `fetch_state` table
+(ingest/tables/fetch_state.py: apply_fetch_states). So a crawl never writes to the database.
+
+Revisit policy (`RevisitPolicy`): an article first fetched less than `window` ago is fetched again
+once its interval has passed; the interval starts at `min_interval`, halves when the text changed
+and doubles when it did not, within [min_interval, max_interval]. Older articles are fetched again
+only when a sitemap says they changed after our last fetch (lastmod).
+
+This module touches the spool's state/ directory and, in `load_previous`, reads the database.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import logging
+import os
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit, urlunsplit
+
+logger = logging.getLogger(__name__)
+
+STATE_DIR = "state"
+STATE_SUFFIX = ".jsonl"
+
+KIND_ARTICLE = "article"
+KIND_DOCUMENT = "document"  # feed, sitemap
+KIND_PAGE = "page"  # index pages and other followed pages
+SITEMAP_INDEX_STATUS = "sitemap_index"
+
+_TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "_ga", "yclid", "dclid")
+
+
+def state_key(url: str) -> str:
+    """The fetch-state identity of a URL: no fragment, no tracking parameters (feeds add them)."""
+    url = urldefrag(url)[0]
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.lower().startswith(_TRACKING)]
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def body_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()
+
+
+@dataclass(slots=True)
+class FetchState:
+    url: str
+    source: str
+    kind: str = KIND_PAGE
+    status: str = ""  # 200, 304, article, index, not_article:<reason>, error:<kind>
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    first_fetched_at: datetime | None = None
+    last_fetched_at: datetime | None = None
+    last_changed_at: datetime | None = None
+    next_due_at: datetime | None = None
+    revisit_seconds: float | None = None
+    consecutive_failures: int = 0
+
+    _DATES = ("first_fetched_at", "last_fetched_at", "last_changed_at", "next_due_at")
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        for name in self._DATES:
+            if data[name] is not None:
+                data[name] = data[name].isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> FetchState:
+        known = {f.name for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        for name in cls._DATES:
+            value = values.get(name)
+            if isinstance(value, str):
+                values[name] = datetime.fromisoformat(value)
+        return cls(**values)
+
+
+@dataclass(frozen=True, slots=True)
+class RevisitPolicy:
+    window: float = 48 * 3600.0  # seconds after the first fetch during which an article is revisited
+    min_interval: float = 3600.0
+    max_interval: float = 24 * 3600.0
+
+    def is_due(self, state: FetchState, now: datetime, lastmod: datetime | None = None) -> bool:
+        if lastmod is not None and state.last_fetched_at is not None and lastmod > state.last_fetched_at:
+            return True  # the sitemap says it changed after our copy
+        if state.kind != KIND_ARTICLE:
+            return True
+        first = state.first_fetched_at or state.last_fetched_at
+        if first is None or now - first > timedelta(seconds=self.window):
+            return state.consecutive_failures > 0 and self._due_at(state, now)
+        return self._due_at(state, now)
+
+    @staticmethod
+    def _due_at(state: FetchState, now: datetime) -> bool:
+        return state.next_due_at is None or state.next_due_at <= now
+
+    def next_interval(self, previous: float | None, changed: bool) -> float:
+        if previous is None:
+            return self.min_interval
+        interval = previous / 2 if changed else previous * 2
+        return min(self.max_interval, max(self.min_interval, interval))
+
+
+class FetchStateBook:
+    """Earlier state of one source's URLs plus this crawl's observations."""
+
+    def __init__(self, source: str, previous: dict[str, FetchState] | None, policy: RevisitPolicy):
+        self.source = source
+        self.previous = previous or {}
+        self.policy = policy
+        self.updates: dict[str, FetchState] = {}
+
+    # ---- questions the spider asks
+
+    def known(self, url: str) -> FetchState | None:
+        key = state_key(url)
+        return self.updates.get(key) or self.previous.get(key)
+
+    def should_fetch_article(self, url: str, now: datetime, lastmod: datetime | None = None) -> bool:
+        state = self.previous.get(state_key(url))
+        if state is None or state.kind != KIND_ARTICLE:
+            return True
+        return self.policy.is_due(state, now, lastmod)
+
+    def conditional_headers(self, url: str) -> dict[str, str]:
+        state = self.previous.get(state_key(url))
+        if state is None or state.consecutive_failures or state.status == SITEMAP_INDEX_STATUS:
+            return {}
+        headers = {}
+        if state.etag:
+            headers["If-None-Match"] = state.etag
+        if state.last_modified:
+            headers["If-Modified-Since"] = state.last_modified
+        return headers
+
+    # ---- observations
+
+    def _update(self, url: str, kind: str | None, now: datetime) -> FetchState:
+        key = state_key(url)
+        state = self.updates.get(key)
+        if state is None:
+            earlier = self.previous.get(key)
+            state = dataclasses.replace(earlier) if earlier else FetchState(url=key, source=self.source)
+            self.updates[key] = state
+        if kind is not None and not (state.kind == KIND_ARTICLE and kind == KIND_PAGE):
+            state.kind = kind
+        if state.first_fetched_at is None:
+            state.first_fetched_at = now
+        state.last_fetched_at = now
+        return state
+
+    def response(self, url: str, kind: str, status: int, headers: Any, body: bytes | None, now: datetime) -> None:
+        """A response arrived. 304 keeps the earlier validators and hash; 200 takes the new ones."""
+        state = self._update(url, kind, now)
+        state.consecutive_failures = 0
+        state.status = str(status)
+        if status == 304:
+            self._settle(state, changed=False, now=now)
+            return
+        state.etag = _header(headers, b"ETag")
+        state.last_modified = _header(headers, b"Last-Modified")
+        if body is not None and kind != KIND_ARTICLE:
+            # Articles are compared by their extracted text (content), not their bytes: chrome changes.
+            self.content(url, body_hash(body), now, status=str(status))
+
+    def content(self, url: str, digest: str, now: datetime, status: str | None = None, kind: str | None = None) -> bool:
+        """The content of a fetched URL; returns True when it differs from the earlier crawl's."""
+        state = self._update(url, kind, now)
+        earlier = self.previous.get(state_key(url))
+        changed = earlier is None or earlier.content_hash != digest
+        state.content_hash = digest
+        if status is not None:
+            state.status = status
+        if changed:
+            state.last_changed_at = now
+        self._settle(state, changed=changed and earlier is not None, now=now)
+        return changed
+
+    def extracted(self, url: str, text: str | None, status: str) -> None:
+        """What extraction made of a fetched candidate page: an article's text, or a not-article reason."""
+        now = datetime.now(UTC)
+        if text is None:
+            self.status(url, status, now)
+        else:
+            self.content(url, text_hash(text), now, status=status, kind=KIND_ARTICLE)
+
+    def status(self, url: str, status: str, now: datetime, kind: str | None = None) -> None:
+        state = self._update(url, kind, now)
+        state.status = status
+
+    def failure(self, url: str, kind: str, now: datetime) -> None:
+        state = self._update(url, None, now)
+        state.consecutive_failures += 1
+        state.status = f"error:{kind}"
+        backoff = min(self.policy.max_interval, self.policy.min_interval * 2 ** (state.consecutive_failures - 1))
+        state.next_due_at = now + timedelta(seconds=backoff)
+
+    def _settle(self, state: FetchState, changed: bool, now: datetime) -> None:
+        state.revisit_seconds = self.policy.next_interval(state.revisit_seconds, changed)
+        state.next_due_at = now + timedelta(seconds=state.revisit_seconds)
+
+    # ---- persistence
+
+    def forget_listing_validators(self) -> None:
+        """Drop the ETag and Last-Modified of feeds, sitemaps and index pages seen in this crawl.
+
+        For a crawl that stopped on its page budget: it did not follow every link those listings
+        hold, and a 304 next time would hide the rest, so the next crawl reads them in full again.
+        """
+        for state in self.updates.values():
+            if state.kind != KIND_ARTICLE:
+                state.etag = state.last_modified = None
+
+    def write(self, spool_root: Path, run_id: str) -> Path | None:
+        """Write this crawl's observations into <spool>/state/ atomically; None when there are none."""
+        if not self.updates:
+            return None
+        from crawler.spool import write_atomically
+
+        folder = Path(spool_root) / STATE_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        path = folder / f"{stamp}-{self.source}-{run_id}-{os.getpid()}-{uuid.uuid4().hex[:8]}{STATE_SUFFIX}"
+        lines = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in self.updates.values())
+        write_atomically(path, lines.encode("utf-8", "surrogatepass"))
+        return path
+
+
+def _header(headers: Any, name: bytes) -> str | None:
+    if headers is None:
+        return None
+    value = headers.get(name)
+    return value.decode("latin-1") if value else None
+
+
+def pending_state_files(spool_root: Path) -> list[Path]:
+    folder = Path(spool_root) / STATE_DIR
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.name.endswith(STATE_SUFFIX))
+
+
+def read_state_file(path: Path) -> list[FetchState]:
+    states = []
+    with open(path, encoding="utf-8", errors="surrogatepass") as fh:
+        for line in fh:
+            if line.strip():
+                states.append(FetchState.from_dict(json.loads(line)))
+    return states
+
+
+def load_previous(database_url: str | None, source: str, timeout: float = 5.0) -> dict[str, FetchState] | None:
+    """The fetch state of `source` from the database, or None (with a warning) when it cannot be read:
+    a crawl never needs the database, it only fetches more without it."""
+    if not database_url:
+        return None
+    try:
+        import psycopg
+
+        from ingest.tables.fetch_state import read_states
+
+        with psycopg.connect(database_url, connect_timeout=max(1, int(timeout))) as conn:
+            rows = read_states(conn, source)
+    except Exception as exc:  # any failure: crawl without state
+        from ingest.db import mask_dsn
+
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        logger.warning("fetch_state_unavailable", extra={"source": source, "error": mask_dsn(reason)})
+        return None
+    states = {row.url: row for row in rows}
+    logger.info("fetch_state_loaded", extra={"source": source, "urls": len(states)})
+    return states
+
+
+def load_previous_for(config: Any, source: Any) -> dict[str, FetchState] | None:
+    """`load_previous` for a configured source: the configured database, or the embedded one when it
+    already exists under the data directory (a crawl does not create a database)."""
+    url = config.database_url
+    if not url and (config.data_dir / "postgres").exists():
+        try:
+            from ingest.db import resolve_dsn
+
+            url = resolve_dsn(config)
+        except Exception as exc:
+            logger.warning("fetch_state_unavailable", extra={"source": source.name, "error": str(exc)})
+            return None
+    return load_previous(url, source.name)
+
+
+class _NoBook:
+    def extracted(self, url: str, text: str | None, status: str) -> None:
+        pass
+
+
+NO_BOOK = _NoBook()

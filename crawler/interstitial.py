@@ -1,0 +1,90 @@
+"""Recognise pages that stand in front of the article: consent walls, bot challenges (captcha),
+paywall stubs and JavaScript-only shells. Generic rules, no per-site lists.
+
+Pure: reads a parsel Selector of the fetched page and returns a reason (a stat name) or None.
+A page is only called a stand-in when it also carries little readable text, so an article with a
+cookie banner or a "subscribe" box around its full body stays an article.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from parsel import Selector
+
+# Readable text (paragraphs, headings, list items outside scripts) below which a marked page is a stand-in.
+THIN_TEXT_CHARS = 700
+
+_CHALLENGE = re.compile(
+    r"cf-chl|challenge-platform|cf_chl_opt|g-recaptcha|h-captcha|hcaptcha\.com|recaptcha/api|"
+    r"px-captcha|captcha-delivery|datadome|turnstile|"
+    r"just a moment\.\.\.|checking your browser|verify you are (a )?human|are you a robot|attention required",
+    re.IGNORECASE,
+)
+_CONSENT = re.compile(
+    r"before you continue|consent\.(google|yahoo)|cmp-?(container|wall)|consent[-_ ]?wall|"
+    r"we value your privacy|accept (all )?cookies to (continue|read|view)|"
+    r"(agree|consent) (to|and) continue|privacy choices|your privacy settings",
+    re.IGNORECASE,
+)
+_PAYWALL = re.compile(
+    r"paywall|subscribe to (continue|read)|subscribers? only|to continue reading|"
+    r"already a subscriber|this (article|content) is (for|available to) (paid )?subscribers|"
+    r"premium[-_ ]content|metered[-_ ]?content",
+    re.IGNORECASE,
+)
+_JS_SHELL = re.compile(
+    r"enable javascript|javascript (is )?(required|disabled)|you need to enable javascript|"
+    r"requires javascript|turn on javascript",
+    re.IGNORECASE,
+)
+_APP_ROOT_XPATH = (
+    "//body//*[@id='root' or @id='app' or @id='__next' or @id='__nuxt' or @id='___gatsby']"
+    "[not(normalize-space(string(.)))]"
+)
+
+
+def readable_text_chars(selector: Selector) -> int:
+    texts = selector.xpath(
+        "//body//*[self::p or self::h1 or self::h2 or self::h3 or self::li or self::blockquote]"
+        "[not(ancestor::script or ancestor::style or ancestor::noscript)]//text()"
+    ).getall()
+    return sum(len(t.strip()) for t in texts)
+
+
+def _paywalled_json_ld(selector: Selector) -> bool:
+    for raw in selector.xpath("//script[@type='application/ld+json']/text()").getall():
+        if '"isAccessibleForFree"' not in raw and "isaccessibleforfree" not in raw.lower():
+            continue
+        try:
+            data = json.loads(raw)
+        except ValueError:
+            continue
+        for node in data if isinstance(data, list) else [data]:
+            if isinstance(node, dict) and str(node.get("isAccessibleForFree", "true")).lower() in ("false", "0"):
+                return True
+    return False
+
+
+def stand_in_reason(selector: Selector, status: int = 200) -> str | None:
+    """'bot_challenge', 'consent_wall', 'paywall', 'js_shell', or None for an ordinary page."""
+    thin = readable_text_chars(selector) < THIN_TEXT_CHARS
+    if not thin:
+        return None
+    html = selector.get() or ""
+    title = " ".join(selector.xpath("//title//text()").getall())
+    visible = " ".join(
+        t.strip() for t in selector.xpath("//body//text()[not(ancestor::script or ancestor::style)]").getall()
+    )
+    if _CHALLENGE.search(title) or _CHALLENGE.search(html) and (status in (403, 429, 503) or len(visible) < 400):
+        return "bot_challenge"
+    if _CONSENT.search(title) or _CONSENT.search(visible):
+        return "consent_wall"
+    if _paywalled_json_ld(selector) or _PAYWALL.search(html):
+        return "paywall"
+    noscript = " ".join(selector.xpath("//noscript//text()").getall())
+    scripts = len(selector.xpath("//script"))
+    if _JS_SHELL.search(noscript) or (scripts and selector.xpath(_APP_ROOT_XPATH) and len(visible) < 200):
+        return "js_shell"
+    return None

@@ -1,0 +1,308 @@
+"""Politeness and limits beyond what Scrapy does by itself: robots.txt for every request (a fix of
+Scrapy's middleware), Crawl-delay, Retry-After, exponential backoff, pausing a host that keeps
+failing, and refusing bodies we do not parse.
+
+- `RobotsTxt` (replaces Scrapy's RobotsTxtMiddleware): see its docstring for the bug it fixes.
+- `CrawlDelay` (downloader middleware): Scrapy parses robots.txt (Protego) but ignores its
+  Crawl-delay; this applies it to the host's download slot, without jitter, and re-asserts it
+  after AutoThrottle adjusts the slot.
+- `PoliteRetry` (replaces Scrapy's RetryMiddleware): 429 and 503 wait for Retry-After; other
+  retryable failures back off exponentially; both pause the whole host (its download slot), not
+  only the retried request. After NEWSINGEST_HOST_FAILURE_LIMIT consecutive failures a host is
+  paused for the rest of the run: `host_paused` warning, stat newsingest/errors/host_paused.
+- `ContentTypeFilter` (listed as a downloader middleware, it only connects the headers_received
+  signal): stops a download once its headers show a type we never parse (PDF, images, video ...),
+  so only the headers cross the wire.
+
+All are built from settings (from_crawler). They touch only Scrapy's downloader state; they
+report through crawler stats (newsingest/...) and `logging` events.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
+from scrapy.exceptions import IgnoreRequest, StopDownload
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.defer import Deferred
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+HOST_FAILURE_LIMIT_SETTING = "NEWSINGEST_HOST_FAILURE_LIMIT"
+RETRY_BACKOFF_SETTING = "NEWSINGEST_RETRY_BACKOFF"  # seconds before the first retry; doubles each time
+RETRY_BACKOFF_MAX_SETTING = "NEWSINGEST_RETRY_BACKOFF_MAX"
+RETRY_AFTER_MAX_SETTING = "NEWSINGEST_RETRY_AFTER_MAX"
+
+STAT_HOST_PAUSED = "newsingest/errors/host_paused"
+STAT_SKIPPED_HOST_PAUSED = "newsingest/skipped/host_paused"
+STAT_SKIPPED_CONTENT_TYPE = "newsingest/skipped/non_html"
+STAT_CRAWL_DELAY = "newsingest/crawl_delay_hosts"
+STAT_RETRY_AFTER = "newsingest/retry_after"
+
+
+class HostPaused(IgnoreRequest):
+    """The host failed too often in this run; no more requests go to it."""
+
+
+def _host(request: Request) -> str:
+    return (urlparse_cached(request).hostname or "").lower()
+
+
+def _slot(crawler: Crawler, request: Request) -> Any:
+    engine = crawler.engine
+    if engine is None:
+        return None
+    downloader = engine.downloader
+    return downloader.slots.get(downloader.get_slot_key(request))
+
+
+def pause_slot(crawler: Crawler, request: Request, seconds: float) -> None:
+    """Hold every queued request to this request's host for `seconds`.
+
+    Scrapy's downloader waits `delay - now + lastseen` before the next request of a slot, and only
+    when the delay is non-zero: so lastseen moves into the future and a zero delay becomes tiny.
+    """
+    slot = _slot(crawler, request)
+    if slot is None:
+        return
+    if slot.delay <= 0:
+        slot.delay = 0.001
+    slot.lastseen = max(slot.lastseen, time.monotonic() + seconds)
+
+
+class RobotsTxt(RobotsTxtMiddleware):
+    """Scrapy's RobotsTxtMiddleware, fixed for requests that wait together for a host's robots.txt.
+
+    Scrapy 2.19 parks them on one Deferred and awaits it once per request through
+    `Deferred.asFuture`, whose callback returns None: only the first waiter gets the parsed rules, the
+    others get None and are let through unchecked. A crawl that starts with a feed, a sitemap and a
+    homepage on one host, or a distributed worker taking queued links for a host it has not seen yet,
+    would fetch disallowed pages. After the wait, the rules are read from the middleware's own cache.
+    """
+
+    async def robot_parser(self, request: Request) -> Any:
+        parser = await super().robot_parser(request)
+        if parser is None:
+            cached = self._parsers.get(urlparse_cached(request).netloc)
+            if cached is not None and not isinstance(cached, Deferred):
+                parser = cached
+        return parser
+
+
+class CrawlDelay:
+    """Apply robots.txt Crawl-delay for our user agent to the host's download slot."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.user_agent = crawler.settings.get("USER_AGENT") or ""
+        self.delays: dict[str, float] = {}  # host -> seconds
+        crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlDelay:
+        return cls(crawler)
+
+    def robots_parsed(self, robotparser: Any, request: Request) -> None:
+        crawl_delay = getattr(robotparser, "crawl_delay", None)
+        if crawl_delay is None:
+            return
+        try:
+            delay = crawl_delay(self.user_agent)
+        except Exception:  # a malformed value is the site's problem, not a reason to stop
+            delay = None
+        if not delay or delay <= 0:
+            return
+        host = _host(request)
+        self.delays[host] = float(delay)
+        self.crawler.stats.inc_value(STAT_CRAWL_DELAY)
+        logger.info("crawl_delay", extra={"host": host, "seconds": float(delay)})
+        # A slot created from now on starts with the delay and no jitter (jitter would halve it).
+        engine = self.crawler.engine
+        if engine is not None:
+            engine.downloader.per_slot_settings.setdefault(host, {}).update({"delay": float(delay), "jitter": 0})
+
+    def _apply(self, request: Request) -> None:
+        delay = self.delays.get(_host(request))
+        if delay is None:
+            return
+        slot = _slot(self.crawler, request)
+        if slot is not None:
+            slot.jitter = 0
+            if slot.delay < delay:
+                slot.delay = delay  # AutoThrottle may have lowered it below the site's wish
+
+    def process_request(self, request: Request) -> None:
+        self._apply(request)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self._apply(request)
+        return response
+
+
+def retry_after_seconds(value: bytes | str | None) -> float | None:
+    """Seconds from a Retry-After header: delta-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+class PoliteRetry(RetryMiddleware):
+    """Scrapy's retry, plus Retry-After, exponential backoff and per-host failure accounting."""
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler.settings)
+        self.crawler = crawler
+        s = crawler.settings
+        self.failure_limit = s.getint(HOST_FAILURE_LIMIT_SETTING, 5)
+        self.backoff = s.getfloat(RETRY_BACKOFF_SETTING, 1.0)
+        self.backoff_max = s.getfloat(RETRY_BACKOFF_MAX_SETTING, 60.0)
+        self.retry_after_max = s.getfloat(RETRY_AFTER_MAX_SETTING, 120.0)
+        self.failures: dict[str, int] = {}  # host -> consecutive failures
+        self.paused: set[str] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PoliteRetry:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        if _host(request) in self.paused:
+            self.crawler.stats.inc_value(STAT_SKIPPED_HOST_PAUSED)
+            raise HostPaused(f"host {_host(request)} paused for this run")
+
+    def process_response(self, request: Request, response: Response) -> Any:
+        host = _host(request)
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            if response.status < 500:
+                self.failures.pop(host, None)
+            return response
+        reason = f"http_{response.status}"
+        wait = None
+        if response.status in (429, 503):
+            wait = retry_after_seconds(response.headers.get(b"Retry-After"))
+            if wait is not None:
+                self.crawler.stats.inc_value(STAT_RETRY_AFTER)
+                logger.info("retry_after", extra={"url": request.url, "status": response.status, "seconds": wait})
+                if wait > self.retry_after_max:
+                    # A site asking us to stay away for longer than we are willing to wait: respect it for the run.
+                    self._pause_host(host, reason=f"retry_after_{int(wait)}s")
+                    return response
+        if self._failed(host, reason):
+            return response
+        retry = self._retry(request, reason)
+        if retry is None:
+            return response
+        self._wait(request, wait)
+        return retry
+
+    def process_exception(self, request: Request, exception: Exception) -> Any:
+        if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
+            return None
+        host = _host(request)
+        if self._failed(host, type(exception).__name__):
+            return None
+        retry = self._retry(request, exception)
+        if retry is not None:
+            self._wait(request, None)
+        return retry
+
+    def _wait(self, request: Request, retry_after: float | None) -> None:
+        if retry_after is None:
+            attempt = request.meta.get("retry_times", 0)  # failures of this request so far, minus one
+            retry_after = min(self.backoff_max, self.backoff * (2**attempt))
+        if retry_after > 0:
+            pause_slot(self.crawler, request, retry_after)
+
+    def _failed(self, host: str, reason: str) -> bool:
+        """Count a failure; True when the host is now paused for the run."""
+        count = self.failures.get(host, 0) + 1
+        self.failures[host] = count
+        if self.failure_limit and count >= self.failure_limit:
+            self._pause_host(host, reason=reason)
+            return True
+        return False
+
+    def _pause_host(self, host: str, reason: str) -> None:
+        if host in self.paused:
+            return
+        self.paused.add(host)
+        self._drop_queued(host)
+        self.crawler.stats.inc_value(STAT_HOST_PAUSED)
+        logger.warning(
+            "host_paused",
+            extra={"host": host, "consecutive_failures": self.failures.get(host, 0), "reason": reason},
+        )
+
+
+    def _drop_queued(self, host: str) -> None:
+        """Fail the requests already waiting in the host's download slot: they passed process_request
+        before the pause, and would otherwise still go out."""
+        engine = self.crawler.engine
+        slot = engine.downloader.slots.get(host) if engine is not None else None
+        if slot is None:
+            return
+        while slot.queue:
+            request, deferred = slot.queue.popleft()
+            self.crawler.stats.inc_value(STAT_SKIPPED_HOST_PAUSED)
+            deferred.errback(HostPaused(f"host {host} paused for this run"))
+
+
+# Types we parse: HTML, feeds (RSS, Atom, RDF, JSON Feed), sitemaps (plain or gzipped), robots.txt.
+# Servers label gzipped sitemaps in many ways, hence octet-stream; an empty type is sniffed by Scrapy.
+# Anything else (PDF, images, video, office documents, archives) is not worth its bytes.
+_PARSED_EXACT = frozenset({
+    "application/xml", "application/gzip", "application/x-gzip", "application/octet-stream",
+    "application/json", "application/feed+json", "application/xhtml+xml", "application/rss+xml",
+    "application/atom+xml", "application/rdf+xml",
+})
+
+
+def is_parsed_content_type(content_type: str) -> bool:
+    value = content_type.split(";", 1)[0].strip().lower()
+    if not value or value in _PARSED_EXACT:
+        return True
+    return value.startswith("text/") or "html" in value
+
+
+class ContentTypeFilter:
+    """Stop a download after its headers when the content type is one we never parse."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        crawler.signals.connect(self.headers_received, signal=signals.headers_received)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ContentTypeFilter:
+        return cls(crawler)
+
+    def headers_received(self, headers: Any, body_length: int, request: Request, **kwargs: Any) -> None:
+        raw = headers.get(b"Content-Type") or b""
+        content_type = raw.decode("latin-1", "replace")
+        if is_parsed_content_type(content_type):
+            return
+        self.crawler.stats.inc_value(STAT_SKIPPED_CONTENT_TYPE)
+        logger.info(
+            "download_stopped",
+            extra={"url": request.url, "content_type": content_type, "length": body_length, "reason": "content_type"},
+        )
+        raise StopDownload(fail=True)
