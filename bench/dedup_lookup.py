@@ -39,9 +39,10 @@ SEGMENTS, SEGMENT_ROWS = 5, 200
 
 
 def grow(conn: psycopg.Connection, start: int, stop: int, rng: random.Random, stored: list[int]) -> float:
-    """COPY rows start..stop-1 into articles (indexes dropped during the copy, rebuilt after)."""
+    """COPY rows start..stop-1 into articles, then index their Simhash blocks in one statement (the
+    per-row trigger is off during the bulk copy; it computes the same keys)."""
     began = time.monotonic()
-    conn.execute("DROP INDEX IF EXISTS articles_simhash_keys_idx")
+    conn.execute("ALTER TABLE articles DISABLE TRIGGER articles_simhash_blocks")
     conn.execute("DROP INDEX IF EXISTS articles_cluster_idx")
     with conn.cursor().copy(
         "COPY articles (id, canonical_url, url, source, text, content_hash, extractor_version, fetched_at,"
@@ -54,9 +55,18 @@ def grow(conn: psycopg.Connection, start: int, stop: int, rng: random.Random, st
             copy.write_row((i + 1, url, url, "bench", TEXT, f"{i:064x}", "bench", FETCHED, dedup.to_bigint(value),
                             i + 1))
     conn.execute("SELECT setval('articles_id_seq', %s)", (stop,))
-    conn.execute("CREATE INDEX articles_simhash_keys_idx ON articles USING gin (simhash_keys) WITH (fastupdate = off)")
+    conn.execute(
+        "INSERT INTO article_simhash_blocks (block_key, simhash, article_id)"
+        " SELECT key, simhash, id FROM articles CROSS JOIN LATERAL unnest(ARRAY["
+        "   (simhash & 65535)::integer, 65536 + ((simhash >> 16) & 65535)::integer,"
+        "   131072 + ((simhash >> 32) & 65535)::integer, 196608 + ((simhash >> 48) & 65535)::integer]) AS key"
+        " WHERE id > %s AND id <= %s",
+        (start, stop),
+    )
+    conn.execute("ALTER TABLE articles ENABLE TRIGGER articles_simhash_blocks")
     conn.execute("CREATE INDEX articles_cluster_idx ON articles (cluster_id)")
     conn.execute("VACUUM ANALYZE articles")
+    conn.execute("VACUUM ANALYZE article_simhash_blocks")
     return time.monotonic() - began
 
 

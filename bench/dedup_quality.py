@@ -130,7 +130,7 @@ def main() -> None:
     cluster = measured_in_database(args.dsn, pages)
     p, r, tp, fp, fn = scores(rows, cluster)
     by_kind = recall_by_kind(rows, cluster)
-    print(f"\nloaded through load_spool (GIN probes), threshold {dedup.NEAR_DUPLICATE_DISTANCE}:")
+    print(f"\nloaded through load_spool (index probes), threshold {dedup.NEAR_DUPLICATE_DISTANCE}:")
     print(f"precision {p:.3f}, recall {r:.3f} (TP {tp}, FP {fp}, FN {fn}); copies in their original's cluster: "
           + ", ".join(f"{k} {v}" for k, v in by_kind.items()))
 

@@ -117,7 +117,12 @@ def run_crawl(
         for key, value in stats.items()
         if key.startswith("newsingest/errors/")
     }
-    not_articles = sum(int(v) for k, v in stats.items() if k.startswith("newsingest/not_article/"))
+    not_article_reasons = {
+        k.removeprefix("newsingest/not_article/"): int(v)
+        for k, v in stats.items()
+        if k.startswith("newsingest/not_article/")
+    }
+    not_articles = sum(not_article_reasons.values())
     finish_reason = str(stats.get("finish_reason", "unknown"))
     pages_fetched = int(stats.get("newsingest/pages_fetched", stats.get("response_received_count", 0)))
     if finish_reason == "shutdown":
@@ -148,6 +153,7 @@ def run_crawl(
         pages=summary.pages_fetched,
         articles=summary.articles_found,
         not_articles=summary.not_articles,
+        not_article_reasons=not_article_reasons,
         errors=summary.errors,
         seconds=summary.seconds,
     )

@@ -133,7 +133,7 @@ def hamming(a: int, b: int) -> int:
 
 def block_keys(value: int) -> list[int]:
     """The keys an article is indexed under: block i's 16 bits, tagged with i so blocks never collide.
-    Migration 0003 computes the same keys from the stored bigint (column simhash_keys)."""
+    Migration 0003 computes the same keys from the stored bigint (table article_simhash_blocks)."""
     value = from_bigint(value)
     return [(i << BLOCK_BITS) | ((value >> (i * BLOCK_BITS)) & _BLOCK_MASK) for i in range(BLOCKS)]
 

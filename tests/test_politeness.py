@@ -168,6 +168,7 @@ def test_stand_in_pages_are_counted_and_not_stored(small_site, db, run_cli, tmp_
     assert {"consent_wall", "bot_challenge"} <= reasons
     finished = events(result, "crawl_finished")[0]
     assert finished["not_articles"] == 2
+    assert finished["not_article_reasons"] == {"consent_wall": 1, "bot_challenge": 1}
     assert finished["errors"] == {}
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
 

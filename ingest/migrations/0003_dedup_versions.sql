@@ -2,30 +2,56 @@
 
 -- simhash: trafilatura's 64-bit Simhash of the normalised text, its bits reinterpreted as a signed
 -- bigint (NULL for texts too short to fingerprint, and for rows loaded before this migration).
--- simhash_keys: the hash's four 16-bit blocks, block i tagged as i * 65536 + value so blocks never
--- collide; ingest/dedup.py block_keys() computes the same. Two hashes within 7 bits share a block up to
--- one bit, so a GIN lookup of 68 probe keys finds their candidates without scanning the table.
 -- cluster_id: the id of the oldest article of the article's near-duplicate cluster (its own id when
 -- alone). It is a label, not a reference: merging clusters relabels rows.
 -- version: 1 for the first text seen under the canonical URL, +1 at each change of text.
 ALTER TABLE articles
     ADD COLUMN simhash bigint,
-    ADD COLUMN simhash_keys integer[] GENERATED ALWAYS AS (
-        CASE WHEN simhash IS NULL THEN NULL ELSE ARRAY[
-            (simhash & 65535)::integer,
-            65536 + ((simhash >> 16) & 65535)::integer,
-            131072 + ((simhash >> 32) & 65535)::integer,
-            196608 + ((simhash >> 48) & 65535)::integer
-        ] END
-    ) STORED,
     ADD COLUMN cluster_id bigint,
     ADD COLUMN version integer NOT NULL DEFAULT 1;
 
 UPDATE articles SET cluster_id = id;
 
--- fastupdate off: a load probes the index right after inserting its segment, and a pending list would
--- be scanned in full by every probe.
-CREATE INDEX articles_simhash_keys_idx ON articles USING gin (simhash_keys) WITH (fastupdate = off);
+-- The near-duplicate index: each Simhash's four 16-bit blocks, block i tagged as i * 65536 + value so
+-- blocks never collide (ingest/dedup.py block_keys() computes the same). Two hashes within 7 bits share
+-- a block up to one bit, so 68 probe keys find every candidate. A narrow table of its own, with the hash
+-- in its primary key, lets a lookup check candidates by an index-only scan instead of visiting the wide
+-- articles rows: the cost per lookup follows the index depth, not the size of the table.
+CREATE TABLE article_simhash_blocks (
+    block_key  integer NOT NULL,
+    simhash    bigint NOT NULL,
+    article_id bigint NOT NULL REFERENCES articles (id) ON DELETE CASCADE,
+    PRIMARY KEY (block_key, simhash, article_id)
+);
+
+CREATE INDEX article_simhash_blocks_article_idx ON article_simhash_blocks (article_id);
+
+-- Kept in step with articles.simhash by a trigger, so every write path (loader, re-extraction,
+-- a manual UPDATE) indexes the same keys.
+CREATE FUNCTION article_simhash_blocks_sync() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.simhash IS NOT DISTINCT FROM OLD.simhash THEN
+            RETURN NULL;
+        END IF;
+        DELETE FROM article_simhash_blocks WHERE article_id = OLD.id;
+    END IF;
+    IF NEW.simhash IS NOT NULL THEN
+        INSERT INTO article_simhash_blocks (block_key, simhash, article_id)
+        SELECT key, NEW.simhash, NEW.id FROM unnest(ARRAY[
+            (NEW.simhash & 65535)::integer,
+            65536 + ((NEW.simhash >> 16) & 65535)::integer,
+            131072 + ((NEW.simhash >> 32) & 65535)::integer,
+            196608 + ((NEW.simhash >> 48) & 65535)::integer
+        ]) AS key;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE TRIGGER articles_simhash_blocks AFTER INSERT OR UPDATE OF simhash ON articles
+    FOR EACH ROW EXECUTE FUNCTION article_simhash_blocks_sync();
+
 CREATE INDEX articles_cluster_idx ON articles (cluster_id);
 CREATE INDEX articles_duplicate_of_idx ON articles (duplicate_of);
 

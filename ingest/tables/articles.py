@@ -161,9 +161,10 @@ def _cluster(conn: psycopg.Connection, changed: dict[int, int | None], near_dist
         " FROM (SELECT n.id, n.cluster_id, n.duplicate_of, n.content_hash, s.simhash, s.probe_keys"
         "       FROM staging_articles s JOIN articles n ON n.canonical_url = s.canonical_url"
         "       WHERE n.id = ANY(%s) AND n.content_hash = s.content_hash) n"
-        " CROSS JOIN LATERAL (SELECT c.id, c.cluster_id, c.content_hash FROM articles c"
-        "       WHERE c.simhash_keys && n.probe_keys AND c.id <> n.id"
-        "         AND bit_count((c.simhash # n.simhash)::bit(64)) <= %s OFFSET 0) c",
+        " CROSS JOIN LATERAL (SELECT DISTINCT b.article_id FROM article_simhash_blocks b"
+        "       WHERE b.block_key = ANY(n.probe_keys) AND b.article_id <> n.id"
+        "         AND bit_count((b.simhash # n.simhash)::bit(64)) <= %s OFFSET 0) m"
+        " JOIN articles c ON c.id = m.article_id",
         (list(changed), near_distance),
     ).fetchall()
     assignment = assign_clusters(changed, [Edge(*row[:4]) for row in found])
@@ -192,9 +193,10 @@ def near_duplicates(conn: psycopg.Connection, simhash: int, probe_keys: list[int
     """Stored articles within near_distance bits of one Simhash (as stored, signed), by the same index
     probe as the merge: (id, cluster_id, distance), nearest first."""
     return conn.execute(
-        "SELECT id, cluster_id, d FROM (SELECT id, cluster_id, bit_count((simhash # %s)::bit(64)) AS d"
-        "   FROM articles WHERE simhash_keys && %s::integer[]) c"
-        " WHERE d <= %s ORDER BY d, id",
+        "SELECT a.id, a.cluster_id, c.d FROM (SELECT DISTINCT article_id, bit_count((simhash # %s)::bit(64)) AS d"
+        "   FROM article_simhash_blocks WHERE block_key = ANY(%s::integer[])) c"
+        " JOIN articles a ON a.id = c.article_id"
+        " WHERE c.d <= %s ORDER BY c.d, a.id",
         (simhash, probe_keys, near_distance),
     ).fetchall()
 
