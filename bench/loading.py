@@ -41,6 +41,7 @@ import psycopg  # noqa: E402
 
 from crawler import extract  # noqa: E402
 from crawler.spool import SpoolWriter  # noqa: E402
+from ingest import dedup  # noqa: E402
 from ingest.load import load_spool  # noqa: E402
 from ingest.migrate import migrate  # noqa: E402
 
@@ -64,9 +65,11 @@ def write_spool(root: Path, templates: list, rows: int) -> int:
     writer = SpoolWriter(root, "bench", "benchrun", max_records=200, max_seconds=1e9)
     for n in range(rows):
         base = templates[n % len(templates)]
+        text = f"{base.text}\n\nBenchmark record {n}."
+        # A crawl's extraction workers fingerprint each text before it reaches the spool; so does this.
         writer.append(replace(
             base, url=f"https://bench.example/{n}/story/", canonical_url=None, source="bench",
-            text=f"{base.text}\n\nBenchmark record {n}.", http_status=200,
+            text=text, http_status=200, content_hash=dedup.content_hash(text), simhash=dedup.simhash(text),
         ))
     writer.close()
     return writer.segments_closed

@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from crawler import extract
 from crawler.records import Page
+from ingest.dedup import content_hash, simhash
 
 
 def worker_count(configured: int) -> int:
@@ -37,4 +38,9 @@ class ExtractorPool:
 
 
 def _extract_page(page: Page, options: dict) -> extract.Extraction:
-    return extract.extract_page(page, **options)
+    extraction = extract.extract_page(page, **options)
+    if extraction.article is not None:
+        # Fingerprinting costs more CPU than loading a row: do it here, on every core.
+        extraction.article.content_hash = content_hash(extraction.article.text)
+        extraction.article.simhash = simhash(extraction.article.text)
+    return extraction

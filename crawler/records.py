@@ -47,6 +47,11 @@ class Article:
     tags: list[str] = field(default_factory=list)
     # field name -> method that produced it (json-ld, meta, trafilatura, htmldate, ...)
     field_sources: dict[str, str] = field(default_factory=dict)
+    # Fingerprints of the text (ingest.dedup), computed by the crawl's extraction workers so the single
+    # loader process need not. None when the record predates them (the loader computes them then), and
+    # simhash None also for texts too short to fingerprint.
+    content_hash: str | None = None
+    simhash: int | None = None
 
     _DATETIME_FIELDS = ("fetched_at", "published_at", "modified_at")
 

@@ -73,7 +73,12 @@ def _clean(value: str | None) -> str | None:
 
 def to_row(article: Article) -> articles_sql.ArticleRow:
     text = _clean(article.text) or ""
-    fingerprint = dedup.simhash(text)
+    # The crawl's workers fingerprint the text they extracted; a record without fingerprints (an older
+    # spool file) or whose text had to be cleaned here gets them computed now.
+    if article.content_hash is not None and text == article.text:
+        text_hash, fingerprint = article.content_hash, article.simhash
+    else:
+        text_hash, fingerprint = dedup.content_hash(text), dedup.simhash(text)
     return articles_sql.ArticleRow(
         canonical_url=_clean(dedup.canonical_url(_clean(article.url), _clean(article.canonical_url))),
         url=_clean(article.url),
@@ -88,7 +93,7 @@ def to_row(article: Article) -> articles_sql.ArticleRow:
         image_url=_clean(article.image_url),
         tags=[_clean(t) for t in article.tags],
         text=text,
-        content_hash=dedup.content_hash(text),
+        content_hash=text_hash,
         http_status=article.http_status,
         extractor_version=article.extractor_version,
         field_sources={_clean(k): _clean(v) for k, v in article.field_sources.items()},

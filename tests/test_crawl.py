@@ -139,3 +139,17 @@ def test_each_run_records_what_it_brought_new_and_as_duplicates(news_site, db, r
     runs = db.execute("SELECT articles_new, duplicates FROM crawl_runs ORDER BY started_at").fetchall()
     n = len(news_site.articles)
     assert runs == [(n, 0), (0, n)]
+
+
+def test_crawl_fingerprints_each_article_for_the_loader(news_site, run_cli, tmp_path, data_dir):
+    from crawler.spool import SpoolPaths, read_segment
+    from ingest import dedup
+
+    config = write_config(tmp_path / "newsingest.toml", data_dir,
+                          source_block("feed", feeds=[news_site.url("/feeds/rss.xml")]))
+    assert run_cli("--config", str(config), "crawl", "feed", "--no-load").returncode == 0
+    articles = [a for s in SpoolPaths(data_dir / "spool").ready_segments() for a in read_segment(s)]
+    assert len(articles) == len(news_site.articles)
+    for article in articles:
+        assert article.content_hash == dedup.content_hash(article.text)
+        assert article.simhash == dedup.simhash(article.text) is not None
