@@ -255,3 +255,28 @@ def test_appended_second_story_and_embedded_post_are_not_body():
     assert "library" not in article.text  # the next story, under its own <h1>
     assert "Unbelievable scenes" not in article.text and "@stormwatch_example" not in article.text
     assert article.authors == ["Mikkel Sand"]
+
+
+def test_language_is_detected_when_the_page_declares_none():
+    paragraphs = [
+        "Der Stadtrat von Eichenfeld hat am Dienstag beschlossen, die alte Markthalle am Mühlenplatz zu "
+        "sanieren und im kommenden Frühjahr wieder für Händler aus der Region zu öffnen.",
+        "Nach Angaben der Verwaltung sollen die Arbeiten rund achtzehn Monate dauern. Die Kosten werden "
+        "auf etwa vier Millionen Euro geschätzt, ein Teil davon kommt aus einem Förderprogramm des Landes.",
+        "Die Händlerinnen und Händler begrüßten die Entscheidung, forderten aber eine Übergangslösung für "
+        "die Zeit der Bauarbeiten, damit die Kundschaft nicht in die Einkaufszentren am Stadtrand abwandert.",
+    ]
+    html = ("<html><head><title>Markthalle wird saniert</title></head><body><article><h1>Markthalle wird saniert"
+            "</h1>" + "".join(f"<p>{p}</p>" for p in paragraphs) + "</article></body></html>")
+    article = extract_html(html, "https://eichenfeld-bote.invalid/2026/11/markthalle/")
+    assert article.language == "de"
+    assert article.field_sources["language"] == "detected"
+
+
+def test_declared_language_wins_over_detection():
+    html = ("<html lang='fr'><head><title>T</title></head><body><article><h1>T</h1>"
+            + "<p>This English paragraph is long enough for a detector to be confident about it.</p>" * 5
+            + "</article></body></html>")
+    article = extract_html(html, "https://example.invalid/story/")
+    assert article.language == "fr"
+    assert article.field_sources["language"] == "html"
