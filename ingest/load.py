@@ -25,6 +25,7 @@ from crawler.records import Article
 from crawler.spool import SpoolPaths, read_segment, segment_run_id, set_aside
 from ingest import dedup
 from ingest.tables import articles as articles_sql
+from ingest.tables.fetch_state import apply_fetch_states
 from ingest.tables.runs import (
     CrawlRun,
     LoadRun,
@@ -200,6 +201,7 @@ def load_spool(conn: psycopg.Connection, spool_root: Path, *, wait: bool = True,
     try:
         for segment in paths.ready_segments():
             load_segment(conn, spool_root, segment, result)
+        apply_fetch_states(conn, spool_root)
         load_run_summaries(conn, paths, result)
         run.status = "finished"
     except Exception as exc:

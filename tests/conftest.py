@@ -62,7 +62,8 @@ def database_url(tmp_path_factory) -> str:
 def db(database_url):
     """An autocommit connection to the session database, emptied before the test."""
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE articles, article_versions, crawl_runs, loaded_segments, load_runs, crawl_requests, source_schedule RESTART IDENTITY CASCADE")
+        conn.execute("TRUNCATE articles, article_versions, crawl_runs, loaded_segments, load_runs, crawl_requests,"
+                     " source_schedule, fetch_state RESTART IDENTITY CASCADE")
         yield conn
 
 

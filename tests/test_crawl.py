@@ -134,8 +134,11 @@ def test_crawl_without_database_keeps_records_for_a_later_load(news_site, db, ru
 
 
 def test_each_run_records_what_it_brought_new_and_as_duplicates(news_site, db, run_cli, tmp_path, data_dir):
+    # Not incremental, so the second crawl fetches every article again and finds each one a duplicate.
+    config = write_config(tmp_path / "newsingest.toml", data_dir,
+                          source_block("feed", feeds=[news_site.url("/feeds/rss.xml")]), incremental="false")
     for _ in range(2):
-        crawl(run_cli, tmp_path, data_dir, "feed", feeds=[news_site.url("/feeds/rss.xml")])
+        assert run_cli("--config", str(config), "crawl", "feed").returncode == 0
     runs = db.execute("SELECT articles_new, duplicates FROM crawl_runs ORDER BY started_at").fetchall()
     n = len(news_site.articles)
     assert runs == [(n, 0), (0, n)]

@@ -121,7 +121,8 @@ def article_count(database_url: str) -> int:
 
 def empty_database(database_url: str) -> None:
     with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("TRUNCATE articles, crawl_runs, loaded_segments, load_runs, crawl_requests, source_schedule"
+        conn.execute("TRUNCATE articles, crawl_runs, loaded_segments, load_runs, crawl_requests, source_schedule,"
+                     " fetch_state"
                      " RESTART IDENTITY CASCADE")
 
 
