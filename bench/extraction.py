@@ -32,9 +32,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # runnable as a script from any directory, installed or not
 
-import trafilatura
+import trafilatura  # noqa: E402
 
-from crawler import extract
+from crawler import extract  # noqa: E402
 
 
 def load_scorer(path: Path):

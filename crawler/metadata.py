@@ -391,7 +391,7 @@ def strip_site_suffix(title: str, site_names: set[str]) -> str:
     seps = _TITLE_SEPARATORS.findall(title)
     # Known site name at either end: drop it.
     if norm_key(parts[-1]) in site_names or any(s and s in norm_key(parts[-1]) for s in site_names):
-        return clean_ws("".join(p + s for p, s in zip(parts[:-2], seps[:-1])) + parts[-2])
+        return clean_ws("".join(p + s for p, s in zip(parts[:-2], seps[:-1], strict=False)) + parts[-2])
     if norm_key(parts[0]) in site_names:
         return clean_ws(title[len(parts[0]) + len(seps[0]) :])
     return title

@@ -21,7 +21,8 @@ logger = logging.getLogger(__name__)
 
 
 class ExtractAndSpoolPipeline:
-    def __init__(self, crawler, source: str, spool_dir: Path, run_id: str, workers: int, min_chars: int, pattern: str | None):
+    def __init__(self, crawler, source: str, spool_dir: Path, run_id: str, workers: int, min_chars: int,
+                 pattern: str | None):
         self.crawler = crawler
         self.source = source
         self.spool_dir = spool_dir

@@ -279,7 +279,8 @@ def cmd_demo(args, config: Config) -> int:
     print(f"demo: crawled {site}: pages fetched {summary.pages_fetched}, articles found "
           f"{summary.articles_found}; loaded new {result.inserted}, updated {result.updated}, "
           f"duplicate {result.duplicates}")
-    print(f"database: {'embedded, in ' + str(config.data_dir / 'postgres') if not config.database_url else 'configured'}")
+    where = "configured" if config.database_url else f"embedded, in {config.data_dir / 'postgres'}"
+    print(f"database: {where}")
     with _database(config) as conn:
         for article in recent_articles(conn, source="demo", limit=args.show):
             print()

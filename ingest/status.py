@@ -44,7 +44,9 @@ class StatusReport:
                 for s in self.sources
             ],
             "spool": dataclasses.asdict(self.spool),
-            "last_load": {k: plain(v) for k, v in dataclasses.asdict(self.last_load).items()} if self.last_load else None,
+            "last_load": (
+                {k: plain(v) for k, v in dataclasses.asdict(self.last_load).items()} if self.last_load else None
+            ),
         }
 
 

@@ -1556,4 +1556,4 @@ SCIENCE = (
 )
 
 # Interleaved so consecutive publication dates rotate through the sections.
-_STORIES: tuple[_Story, ...] = tuple(s for trio in zip(WORLD, BUSINESS, SCIENCE) for s in trio)
+_STORIES: tuple[_Story, ...] = tuple(s for trio in zip(WORLD, BUSINESS, SCIENCE, strict=True) for s in trio)

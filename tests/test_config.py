@@ -23,7 +23,8 @@ def test_minimal_source_gets_defaults(tmp_path):
 
 
 def test_interval_accepts_units(tmp_path):
-    config = load_config(write(tmp_path, '[[sources]]\nname = "a"\nfeeds = ["https://a.example/f"]\ninterval = "15m"\n'), env={})
+    path = write(tmp_path, '[[sources]]\nname = "a"\nfeeds = ["https://a.example/f"]\ninterval = "15m"\n')
+    config = load_config(path, env={})
     assert config.source("a").interval == 900
 
 

@@ -260,7 +260,7 @@ def test_trigger_makes_the_daemon_crawl_within_seconds(database_url, tmp_path, r
 
 def _overlaps(spans: list[tuple]) -> list[tuple]:
     spans = sorted(spans)
-    return [(a, b) for a, b in zip(spans, spans[1:]) if b[0] < a[1]]
+    return [(a, b) for a, b in zip(spans, spans[1:], strict=False) if b[0] < a[1]]
 
 
 def test_two_daemons_never_crawl_or_load_the_same_thing_at_once(database_url, tmp_path):

@@ -207,7 +207,9 @@ def test_article_pattern_accepts_matching_undeclared_page():
 # ----------------------------------------------------------------------------- robustness
 
 
-@pytest.mark.parametrize("garbage", ["", "   ", "\x00\x01\x02", "<<<>>>", "<html><body></body></html>", "%PDF-1.4 \xff"])
+@pytest.mark.parametrize(
+    "garbage", ["", "   ", "\x00\x01\x02", "<<<>>>", "<html><body></body></html>", "%PDF-1.4 \xff"]
+)
 def test_extract_html_never_raises_on_garbage(garbage):
     article = extract_html(garbage, "https://x.invalid/")
     assert article.text == ""

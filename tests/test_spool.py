@@ -1,6 +1,5 @@
 """The spool: segments close atomically, and a dead writer's open segment is recovered, not lost."""
 
-import os
 import subprocess
 import sys
 from datetime import UTC, datetime
