@@ -3,7 +3,8 @@
     python bench/extraction_pool.py [CORPUS_DIR] [--workers N] [--rounds R]
 
 CORPUS_DIR defaults to ../shared/corpus/news-pages relative to the project root. Every page is
-decompressed up front; then `crawler.extract.extract_page` runs over all pages R times (default 2),
+decompressed up front; then a worker's unit of work (`crawler.pool.extract_and_fingerprint`: extraction
+and the text's fingerprints) runs over all pages R times (default 2),
 first in this process, then through `crawler.pool.ExtractorPool` (forkserver workers, warmed up,
 the same class and options the crawl uses) with every page submitted at once, as a crawl with
 pages waiting would. Both sides are warmed up before timing. Prints pages per second of each and the
@@ -24,10 +25,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# The crawl's defaults (ingest/defaults.py min_article_chars; no article URL pattern), on both sides.
+OPTIONS = {"min_article_chars": 400, "article_pattern": None}
 sys.path.insert(0, str(ROOT))  # runnable as a script from any directory, installed or not
 
 from crawler import extract  # noqa: E402
-from crawler.pool import ExtractorPool, worker_count  # noqa: E402
+from crawler.pool import ExtractorPool, extract_and_fingerprint, worker_count  # noqa: E402
 from crawler.records import Page  # noqa: E402
 
 
@@ -49,7 +52,7 @@ def one_process(pages: list[Page], rounds: int) -> tuple[float, int]:
     started = time.perf_counter()
     for _ in range(rounds):
         for page in pages:
-            articles += extract.extract_page(page).article is not None
+            articles += extract_and_fingerprint(page, OPTIONS).article is not None
     return time.perf_counter() - started, articles
 
 
@@ -59,7 +62,7 @@ async def _through_pool(pool: ExtractorPool, pages: list[Page], rounds: int) -> 
 
 
 def pooled(pages: list[Page], rounds: int, workers: int) -> tuple[float, int]:
-    pool = ExtractorPool(workers, min_article_chars=400, article_pattern=None)
+    pool = ExtractorPool(workers, **OPTIONS)
     try:
         # Warm up: start every worker (each runs warm_up) outside the timing.
         asyncio.run(_through_pool(pool, pages[: workers * 2], 1))

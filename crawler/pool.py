@@ -30,14 +30,15 @@ class ExtractorPool:
         self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=extract.warm_up)
 
     async def extract(self, page: Page) -> extract.Extraction:
-        future = self._executor.submit(_extract_page, page, self._options)
+        future = self._executor.submit(extract_and_fingerprint, page, self._options)
         return await asyncio.wrap_future(future)
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=False)
 
 
-def _extract_page(page: Page, options: dict) -> extract.Extraction:
+def extract_and_fingerprint(page: Page, options: dict) -> extract.Extraction:
+    """One unit of a worker's work: extract the page, and fingerprint the article's text."""
     extraction = extract.extract_page(page, **options)
     if extraction.article is not None:
         # Fingerprinting costs more CPU than loading a row: do it here, on every core.
