@@ -1,4 +1,4 @@
-"""The `newsingest` command line: crawl, extract, load, migrate, export, demo.
+"""The `newsingest` command line: crawl, extract, load, migrate, export, demo, run, trigger, status, reextract.
 
 Each command is a thin shell over the library functions (crawler.runner, ingest.load, ingest.export ...).
 Exit status: 0 success, 1 a run failed, 2 bad configuration or usage, 3 database unavailable.
