@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import trafilatura
+from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
@@ -68,11 +69,34 @@ def warm_up() -> None:
 # ----------------------------------------------------------------------------- public API
 
 
-def extract_html(html: str, url: str | None = None) -> Article:
+@dataclass(frozen=True, slots=True)
+class Overrides:
+    """A source's own extraction rules, for the sites a user cares about (config: body_selector,
+    title_selector, drop_text). Selectors are CSS, or XPath when they start with "/" or "("."""
+
+    body: str | None = None
+    title: str | None = None
+    drop: tuple[str, ...] = ()
+
+
+NO_OVERRIDES = Overrides()
+
+
+def compile_selector(selector: str) -> etree.XPath:
+    """The selector as a compiled XPath; raises ValueError naming what is wrong with it."""
+    try:
+        if selector.lstrip().startswith(("/", "(")):
+            return etree.XPath(selector)
+        return etree.XPath(GenericTranslator().css_to_xpath(selector))
+    except (etree.XPathError, SelectorError) as exc:
+        raise ValueError(f"invalid selector {selector!r}: {exc}") from None
+
+
+def extract_html(html: str, url: str | None = None, overrides: Overrides = NO_OVERRIDES) -> Article:
     """Extract without classification (for `newsingest extract FILE`). Never raises on garbage."""
     now = datetime.now(UTC)
     try:
-        article, _signals = _extract(html, url, now)
+        article, _signals = _extract(html, url, now, overrides)
     except Exception:  # garbage in: an empty article, the caller decides what to do with it
         article = None
     if article is None:
@@ -84,9 +108,10 @@ def extract_html(html: str, url: str | None = None) -> Article:
     return article
 
 
-def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: str | None = None) -> Extraction:
+def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: str | None = None,
+                 overrides: Overrides = NO_OVERRIDES) -> Extraction:
     try:
-        result = _extract(page.html, page.url, page.fetched_at)
+        result = _extract(page.html, page.url, page.fetched_at, overrides)
     except Exception:
         return Extraction(None, "unparseable")
     if result[0] is None:
@@ -113,7 +138,8 @@ def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: s
 # ----------------------------------------------------------------------------- internals
 
 
-def _extract(html: str, url: str | None, fetched_at: datetime) -> tuple[Article | None, dict]:
+def _extract(html: str, url: str | None, fetched_at: datetime,
+             overrides: Overrides = NO_OVERRIDES) -> tuple[Article | None, dict]:
     if not html or not html.strip():
         return None, {}
     tree = load_html(html)
@@ -131,11 +157,18 @@ def _extract(html: str, url: str | None, fetched_at: datetime) -> tuple[Article 
     site_name = pm.first("og:site_name", "application-name") or md.jsonld_text(node, "publisher")
     site_keys = {md.norm_key(s) for s in (site_name, md.jsonld_text(node, "publisher")) if s}
 
-    title = _choose_title(pm, node, site_keys, sources)
+    title = _override_title(tree, overrides, sources) or _choose_title(pm, node, site_keys, sources)
     stated_body = node.get("articleBody") if node else None
     description = md.jsonld_text(node, "description") or pm.first("og:description", "description",
                                                                    "twitter:description")
-    text = _body(tree, base, title, stated_body if isinstance(stated_body, str) else None, description, sources)
+    body_tree = _override_body(tree, overrides, sources)
+    if body_tree is not None:
+        text = _body(body_tree, base, title, None, description, sources)
+        sources["text"] = "override"
+    else:
+        text = _body(tree, base, title, stated_body if isinstance(stated_body, str) else None, description, sources)
+    if overrides.drop:
+        text = "\n\n".join(p for p in text.split("\n\n") if not any(d in p for d in overrides.drop))
     published, modified = _dates(pm, node, fetched_at, sources)
     authors, authors_org_only = _authors(pm, node, site_keys, sources)
     if not authors or authors_org_only:
@@ -195,6 +228,33 @@ def _extract(html: str, url: str | None, fetched_at: datetime) -> tuple[Article 
     )
     signals = _signals(pm, node, tree, text)
     return article, signals
+
+
+def _override_title(tree, overrides: Overrides, sources: dict) -> str | None:
+    if not overrides.title:
+        return None
+    for found in compile_selector(overrides.title)(tree):
+        text = md.clean_ws(found if isinstance(found, str) else found.text_content())
+        if text:
+            sources["title"] = "override"
+            return text
+    return None
+
+
+def _override_body(tree, overrides: Overrides, sources: dict):
+    """A document holding only what the source's body selector matched, or None when it matched nothing
+    (then the generic extraction runs, and field_sources shows it)."""
+    if not overrides.body:
+        return None
+    matched = [el for el in compile_selector(overrides.body)(tree) if isinstance(el, etree._Element)]
+    if not matched:
+        sources["text_override"] = "no_match"
+        return None
+    doc = load_html("<html><body></body></html>")
+    body = doc.find("body")
+    for el in matched:
+        body.append(deepcopy(el))
+    return doc
 
 
 def _body(tree, url: str | None, title: str | None, stated_body: str | None, description: str | None,

@@ -1,8 +1,8 @@
 """The item pipeline: extract each fetched Page in the worker pool and append articles to the spool.
 
 Built from settings (NEWSINGEST_SOURCE, NEWSINGEST_SPOOL_DIR, NEWSINGEST_RUN_ID, NEWSINGEST_EXTRACT_WORKERS,
-NEWSINGEST_MIN_ARTICLE_CHARS, NEWSINGEST_ARTICLE_PATTERN). Counts go to the crawler's stats under
-newsingest/*. This module touches the spool directory and the extraction workers.
+NEWSINGEST_MIN_ARTICLE_CHARS, NEWSINGEST_ARTICLE_PATTERN, NEWSINGEST_EXTRACT_OVERRIDES).
+Counts go to the crawler's stats under newsingest/*. This module touches the spool directory and the extraction workers.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 from scrapy.exceptions import DropItem
 
+from crawler.extract import NO_OVERRIDES, Overrides
 from crawler.pool import ExtractorPool, worker_count
 from crawler.records import Page
 from crawler.spool import SpoolWriteError, SpoolWriter
@@ -22,7 +23,7 @@ logger = logging.getLogger(__name__)
 
 class ExtractAndSpoolPipeline:
     def __init__(self, crawler, source: str, spool_dir: Path, run_id: str, workers: int, min_chars: int,
-                 pattern: str | None):
+                 pattern: str | None, overrides: Overrides = NO_OVERRIDES):
         self.crawler = crawler
         self.source = source
         self.spool_dir = spool_dir
@@ -30,6 +31,7 @@ class ExtractAndSpoolPipeline:
         self.workers = workers
         self.min_chars = min_chars
         self.pattern = pattern
+        self.overrides = overrides
         self.pool: ExtractorPool | None = None
         self.writer: SpoolWriter | None = None
         self.spool_error: str | None = None
@@ -45,10 +47,12 @@ class ExtractAndSpoolPipeline:
             workers=worker_count(s.getint("NEWSINGEST_EXTRACT_WORKERS", 0)),
             min_chars=s.getint("NEWSINGEST_MIN_ARTICLE_CHARS", 400),
             pattern=s.get("NEWSINGEST_ARTICLE_PATTERN") or None,
+            overrides=s.get("NEWSINGEST_EXTRACT_OVERRIDES") or NO_OVERRIDES,
         )
 
     def open_spider(self):
-        self.pool = ExtractorPool(self.workers, min_article_chars=self.min_chars, article_pattern=self.pattern)
+        self.pool = ExtractorPool(self.workers, min_article_chars=self.min_chars, article_pattern=self.pattern,
+                                  overrides=self.overrides)
         self.writer = SpoolWriter(self.spool_dir, self.source, self.run_id)
 
     async def process_item(self, item):

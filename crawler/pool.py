@@ -22,11 +22,13 @@ def worker_count(configured: int) -> int:
 
 
 class ExtractorPool:
-    def __init__(self, workers: int, *, min_article_chars: int, article_pattern: str | None):
+    def __init__(self, workers: int, *, min_article_chars: int, article_pattern: str | None,
+                 overrides: extract.Overrides = extract.NO_OVERRIDES):
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(["crawler.extract"])
         self.workers = workers
-        self._options = {"min_article_chars": min_article_chars, "article_pattern": article_pattern}
+        self._options = {"min_article_chars": min_article_chars, "article_pattern": article_pattern,
+                         "overrides": overrides}
         self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=extract.warm_up)
 
     async def extract(self, page: Page) -> extract.Extraction:

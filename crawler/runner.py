@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import structlog
 from scrapy.crawler import CrawlerProcess
 
+from crawler.extract import Overrides
 from crawler.fetch_state import load_previous_for
 from crawler.settings import ARCHIVE_DIR_SETTING, scrapy_settings
 from crawler.spiders.news import NewsSpider
@@ -92,6 +93,7 @@ def run_crawl(
             "NEWSINGEST_EXTRACT_WORKERS": config.crawl.extract_workers,
             "NEWSINGEST_MIN_ARTICLE_CHARS": config.crawl.min_article_chars,
             "NEWSINGEST_ARTICLE_PATTERN": source.article_pattern or "",
+            "NEWSINGEST_EXTRACT_OVERRIDES": Overrides(source.body_selector, source.title_selector, source.drop_text),
             ARCHIVE_DIR_SETTING: str(config.data_dir / "archive") if config.crawl.archive else "",
         }
     )

@@ -45,6 +45,9 @@ class Source:
     max_pages: int = 1000
     interval: float = 900.0
     cron: str | None = None
+    body_selector: str | None = None
+    title_selector: str | None = None
+    drop_text: tuple[str, ...] = ()
     follow_links: bool = True
     allow_private_hosts: bool = False
 
@@ -294,6 +297,9 @@ def _parse_source(v: _Validator, item: Any, index: int, crawl: CrawlSettings) ->
         max_pages=crawl.max_pages if max_pages is None else sv.integer(item, "max_pages", "", 0, minimum=1),
         interval=sv.duration(item, "interval", "", d["interval"]),
         cron=sv.cron(item, "cron"),
+        body_selector=sv.selector(item, "body_selector"),
+        title_selector=sv.selector(item, "title_selector"),
+        drop_text=sv.string_list(item, "drop_text"),
         follow_links=sv.boolean(item, "follow_links", "", d["follow_links"]),
         allow_private_hosts=sv.boolean(item, "allow_private_hosts", "", crawl.allow_private_hosts),
     )
@@ -381,6 +387,20 @@ class _Validator:
                 prefix + key, f"expected a positive duration (seconds, or '90s', '15m', '2h', '1d'), got {value!r}"
             )
         return seconds
+
+    def selector(self, table: dict, key: str) -> str | None:
+        value = table.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(key, f"expected a CSS selector or XPath string, got {_kind(value)}")
+        from crawler.extract import compile_selector  # imports trafilatura: only when a source needs it
+
+        try:
+            compile_selector(value)
+        except ValueError as exc:
+            raise self.fail(key, str(exc)) from None
+        return value
 
     def cron(self, table: dict, key: str) -> str | None:
         value = table.get(key)

@@ -75,6 +75,10 @@ SOURCE = {
     "max_pages": None,  # None: [crawl] max_pages
     "interval": 900,  # seconds between scheduled crawls
     "cron": None,  # crontab expression ("*/20 6-23 * * *"); replaces interval when set
+    # Extraction rules for this source's pages, when the generic extraction gets them wrong:
+    "body_selector": None,  # CSS selector, or XPath starting with "/" or "(", of the article body
+    "title_selector": None,  # the same, of the headline
+    "drop_text": [],  # body paragraphs containing any of these strings are removed
     "follow_links": True,  # follow links from start_urls through sections and pagination
     "allow_private_hosts": None,  # None: [crawl] allow_private_hosts
 }

@@ -71,3 +71,9 @@ def test_cli_config_error_exits_2_with_file_and_key(tmp_path, run_cli):
     assert result.returncode == 2
     assert str(path) in result.stderr and "source 'wire'" in result.stderr and "'sitemaps'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_invalid_body_selector_names_the_key(tmp_path):
+    path = write(tmp_path, '[[sources]]\nname = "x"\nfeeds = ["https://x.example/f"]\nbody_selector = "div["\n')
+    with pytest.raises(ConfigError, match=r"source 'x': key 'body_selector': invalid selector"):
+        load_config(path, env={})

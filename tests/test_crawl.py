@@ -156,3 +156,13 @@ def test_crawl_fingerprints_each_article_for_the_loader(news_site, run_cli, tmp_
     for article in articles:
         assert article.content_hash == dedup.content_hash(article.text)
         assert article.simhash == dedup.simhash(article.text) is not None
+
+
+def test_source_drop_text_override_reaches_the_extraction_workers(news_site, db, run_cli, tmp_path, data_dir):
+    fixture = news_site.articles[0]
+    phrase = fixture.paragraphs[1][:40]
+    crawl(run_cli, tmp_path, data_dir, "feed", feeds=[news_site.url("/feeds/rss.xml")], drop_text=[phrase])
+    url = news_site.url(fixture.path)
+    text = db.execute("SELECT text FROM articles WHERE canonical_url = %s", (url,)).fetchone()[0]
+    assert phrase not in text
+    assert text == "\n\n".join(p for p in fixture.paragraphs if phrase not in p)

@@ -282,3 +282,60 @@ def test_declared_language_wins_over_detection():
     article = extract_html(html, "https://example.invalid/story/")
     assert article.language == "fr"
     assert article.field_sources["language"] == "html"
+
+
+# ---- per-source overrides -------------------------------------------------------------------------------
+
+from crawler.extract import Overrides  # noqa: E402
+
+STORY = [
+    "The harbour authority in Calloway Bay voted on Thursday to extend the northern breakwater by two hundred "
+    "metres, a project that fishermen have requested for more than a decade after repeated winter storm damage.",
+    "Work is expected to begin in the spring and last about eighteen months, the authority said, with the cost "
+    "shared between the regional council and a national fund for coastal protection projects.",
+    "Skippers welcomed the decision but asked that the existing slipway stay open during construction so that "
+    "smaller boats can still land their catch on the days when the weather allows them to go out.",
+]
+PROMO = [
+    "Our readers' travel club is offering a twelve-night cruise along the northern fjords with guided walks, "
+    "a lecture programme, and all meals included for members who book before the end of the month.",
+    "Members also receive a discount on the autumn city breaks programme, which this year visits four capitals "
+    "with a local guide, a private museum tour and a farewell dinner in each of them.",
+]
+
+
+def _override_page() -> str:
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    promo = "".join(f"<p>{p}</p>" for p in PROMO)
+    return (
+        "<html lang='en'><head><title>Coast | Calloway Courier</title></head><body>"
+        "<h1 class='section'>Coast</h1><h2 class='headline'>Breakwater extension approved</h2>"
+        f"<div class='story-body'>{story}</div><div class='club-offer'>{promo}</div></body></html>"
+    )
+
+
+def test_body_selector_override_takes_only_the_selected_text():
+    article = extract_html(_override_page(), "https://courier.invalid/coast/breakwater/",
+                           Overrides(body="div.story-body"))
+    assert article.text == "\n\n".join(STORY)
+    assert article.field_sources["text"] == "override"
+
+
+def test_title_selector_override_picks_the_headline():
+    article = extract_html(_override_page(), "https://courier.invalid/coast/breakwater/",
+                           Overrides(title="//h2[@class='headline']"))
+    assert article.title == "Breakwater extension approved"
+    assert article.field_sources["title"] == "override"
+
+
+def test_drop_text_override_removes_paragraphs_containing_it():
+    article = extract_html(_override_page(), "https://courier.invalid/coast/breakwater/",
+                           Overrides(body="div.story-body", drop=("slipway",)))
+    assert article.text == "\n\n".join(STORY[:2])
+
+
+def test_body_selector_matching_nothing_falls_back_and_says_so():
+    article = extract_html(_override_page(), "https://courier.invalid/coast/breakwater/",
+                           Overrides(body="div.no-such-thing"))
+    assert STORY[0] in article.text
+    assert article.field_sources["text_override"] == "no_match"
