@@ -52,7 +52,7 @@ def test_two_workers_share_the_frontier_fetch_each_url_once_and_load_each_articl
 ):
     news_site = site
     name = f"shared{uuid.uuid4().hex[:8]}"
-    news_site.article_delay = 0.15  # serialised: the crawl lasts long enough for both workers to take part
+    news_site.article_delay = 0.4  # serialised: the crawl outlasts both workers' start-up, so both take part
     source = source_block(name, feeds=[news_site.url("/feeds/rss.xml")], sitemaps=[news_site.sitemap_url],
                           start_urls=[news_site.url("/")])
     workers = []
