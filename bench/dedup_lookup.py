@@ -9,7 +9,7 @@ the end. At each size it measures, with the schema and SQL the loader uses (inge
 - a load of 1,000 new articles (5 segments of 200, the loader's stage + merge_staged, one transaction
   each, rolled back so the size stays put): half are near-copies of stored articles, half new.
 
-    /tmp/v/bin/python bench/dedup_lookup.py [--dsn postgresql://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python bench/dedup_lookup.py [--dsn postgresql://postgres@127.0.0.1:5432/postgres]
         [--sizes 10000,100000,1000000]
 
 Touches only the scratch database it creates.

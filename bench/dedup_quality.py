@@ -13,7 +13,7 @@ of copy, the share that ended up in its original's cluster.
 
 Touches the PostgreSQL server given by --dsn (a scratch database only) and a temporary spool directory.
 
-    /tmp/v/bin/python bench/dedup_quality.py [--dsn postgresql://postgres@127.0.0.1:5432/postgres]
+    .venv/bin/python bench/dedup_quality.py [--dsn postgresql://postgres@127.0.0.1:5432/postgres]
 """
 
 from __future__ import annotations
