@@ -110,7 +110,7 @@ def new_rows(rng: random.Random, stored: list[int], size: int, batch: int) -> li
             canonical_url=url, url=url, source="bench", title="New", authors=[], published_at=None,
             modified_at=None, language="en", description=None, site_name=None, image_url=None, tags=[],
             text=TEXT + url, content_hash=f"new-{size}-{batch}-{n}", http_status=200, extractor_version="bench",
-            field_sources={}, fetched_at=FETCHED, simhash=dedup.to_bigint(value), probe_keys=dedup.probe_keys(value),
+            field_sources={}, fetched_at=FETCHED, simhash=dedup.to_bigint(value),
         ))
     return rows
 

@@ -100,7 +100,6 @@ def to_row(article: Article) -> articles_sql.ArticleRow:
         field_sources={_clean(k): _clean(v) for k, v in article.field_sources.items()},
         fetched_at=article.fetched_at,
         simhash=None if fingerprint is None else dedup.to_bigint(fingerprint),
-        probe_keys=None if fingerprint is None else dedup.probe_keys(fingerprint),
     )
 
 

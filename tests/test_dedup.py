@@ -308,3 +308,10 @@ def test_concurrent_loaders_make_one_row_per_url_and_one_cluster_per_story(db, t
                               (story_urls,)).fetchall()
         assert len(clusters) == 1, story["original"].title
     assert db.execute("SELECT count(DISTINCT cluster_id) FROM articles").fetchone()[0] == len(stories)
+
+
+def test_sql_probe_keys_are_the_python_ones(db):
+    rng = random.Random(11)
+    for value in [0, 2**64 - 1, 0xFEDC_BA98_7654_3210] + [rng.getrandbits(64) for _ in range(50)]:
+        keys = db.execute("SELECT simhash_probe_keys(%s)", (dedup.to_bigint(value),)).fetchone()[0]
+        assert keys == dedup.probe_keys(value)

@@ -52,6 +52,14 @@ $$;
 CREATE TRIGGER articles_simhash_blocks AFTER INSERT OR UPDATE OF simhash ON articles
     FOR EACH ROW EXECUTE FUNCTION article_simhash_blocks_sync();
 
+-- The 68 keys a lookup probes (ingest/dedup.py probe_keys() computes the same): each block as it is and
+-- with each one of its 16 bits flipped. Computed here so the loader need not ship them with every row.
+CREATE FUNCTION simhash_probe_keys(h bigint) RETURNS integer[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT array_agg((b * 65536 + (((h >> (16 * b)) & 65535) # CASE WHEN f < 0 THEN 0 ELSE 1::bigint << f END))::integer
+                     ORDER BY b, f)
+    FROM generate_series(0, 3) AS b, generate_series(-1, 15) AS f
+$$;
+
 CREATE INDEX articles_cluster_idx ON articles (cluster_id);
 CREATE INDEX articles_duplicate_of_idx ON articles (duplicate_of);
 

@@ -41,7 +41,6 @@ class ArticleRow:
     field_sources: dict[str, str]
     fetched_at: datetime
     simhash: int | None = None  # as stored: the unsigned 64-bit Simhash's bits as a signed bigint
-    probe_keys: list[int] | None = None  # dedup.probe_keys(simhash): where its near-duplicates are indexed
 
 
 @dataclass(slots=True)
@@ -73,15 +72,14 @@ def stage(conn: psycopg.Connection, rows: list[ArticleRow]) -> None:
     """COPY rows into a staging table that lives until the end of the transaction."""
     conn.execute(
         "CREATE TEMP TABLE staging_articles ON COMMIT DROP AS"
-        f" SELECT {_COLUMNS}, NULL::integer[] AS probe_keys FROM articles WITH NO DATA"
+        f" SELECT {_COLUMNS} FROM articles WITH NO DATA"
     )
-    with conn.cursor().copy(f"COPY staging_articles ({_COLUMNS}, probe_keys) FROM STDIN") as copy:
+    with conn.cursor().copy(f"COPY staging_articles ({_COLUMNS}) FROM STDIN") as copy:
         for r in rows:
             copy.write_row((
                 r.canonical_url, r.url, r.source, r.title, r.authors, r.published_at, r.modified_at,
                 r.language, r.description, r.site_name, r.image_url, r.tags, r.text, r.content_hash,
                 r.http_status, r.extractor_version, Jsonb(r.field_sources), r.fetched_at, r.simhash,
-                r.probe_keys,
             ))
     # Without statistics the planner guesses the temp table's size and may scan articles for the
     # near-duplicate join instead of probing its index.
@@ -158,7 +156,8 @@ def _cluster(conn: psycopg.Connection, changed: dict[int, int | None], near_dist
     found = conn.execute(
         "SELECT n.id, n.cluster_id, c.id, c.cluster_id,"
         "   n.duplicate_of IS NULL AND c.content_hash <> n.content_hash AS near"
-        " FROM (SELECT n.id, n.cluster_id, n.duplicate_of, n.content_hash, s.simhash, s.probe_keys"
+        " FROM (SELECT n.id, n.cluster_id, n.duplicate_of, n.content_hash, s.simhash,"
+        "         simhash_probe_keys(s.simhash) AS probe_keys"
         "       FROM staging_articles s JOIN articles n ON n.canonical_url = s.canonical_url"
         "       WHERE n.id = ANY(%s) AND n.content_hash = s.content_hash) n"
         " CROSS JOIN LATERAL (SELECT DISTINCT b.article_id FROM article_simhash_blocks b"
