@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import socket
 import time
 import uuid
@@ -73,11 +72,6 @@ class Frontier:
     @property
     def dupefilter_key(self) -> str:
         return self.prefix + ":dupefilter"
-
-
-def mask_redis_url(url: str) -> str:
-    """The URL with any password replaced by '***' (Redis URLs often have no user: redis://:pw@host)."""
-    return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _client(redis_url: str) -> Any:

@@ -286,10 +286,10 @@ def load_previous(database_url: str | None, source: str, timeout: float = 5.0) -
         with psycopg.connect(database_url, connect_timeout=max(1, int(timeout))) as conn:
             rows = read_states(conn, source)
     except Exception as exc:  # any failure: crawl without state
-        from ingest.db import mask_dsn
+        from ingest.logs import mask_secrets
 
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        logger.warning("fetch_state_unavailable", extra={"source": source, "error": mask_dsn(reason)})
+        logger.warning("fetch_state_unavailable", extra={"source": source, "error": mask_secrets(reason)})
         return None
     states = {row.url: row for row in rows}
     logger.info("fetch_state_loaded", extra={"source": source, "urls": len(states)})

@@ -22,6 +22,7 @@ from crawler.settings import ARCHIVE_DIR_SETTING, scrapy_settings
 from crawler.spiders.news import NewsSpider
 from crawler.spool import write_run_summary
 from ingest.config import Config, Source
+from ingest.logs import mask_secrets
 
 log = structlog.get_logger("newsingest.crawl")
 
@@ -167,11 +168,11 @@ def _distributed_settings(redis_url: str, source: Source) -> dict:
     """scrapy-redis scheduler settings for the source's shared frontier; none (a local crawl, with a
     warning) when Redis cannot be reached: other workers may then fetch some URLs again, and the
     loader's merge still keeps every article once."""
-    from crawler.distributed import join_frontier, mask_redis_url, scrapy_redis_settings
+    from crawler.distributed import join_frontier, scrapy_redis_settings
 
     try:
         frontier = join_frontier(redis_url, source.name)
     except Exception as exc:
-        log.warning("redis_unavailable", redis=mask_redis_url(redis_url), error=str(exc))
+        log.warning("redis_unavailable", redis=mask_secrets(redis_url), error=str(exc))
         return {}
     return scrapy_redis_settings(redis_url, frontier)

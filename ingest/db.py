@@ -9,25 +9,19 @@ This module touches the data directory (embedded server only) and the database c
 from __future__ import annotations
 
 import logging
-import re
 import warnings
 from pathlib import Path
 
 import psycopg
 
 from ingest.config import Config
+from ingest.logs import mask_secrets
 
 CONNECT_TIMEOUT = 10  # seconds; a server that is down should fail fast with a clear message
 
 
 class DatabaseUnavailable(Exception):
     """The database cannot be reached; the message says which one (password masked) and why."""
-
-
-def mask_dsn(dsn: str) -> str:
-    """The DSN with any password replaced by '***', for logs and messages."""
-    masked = re.sub(r"(://[^:/@]+:)[^@]*@", r"\1***@", dsn)
-    return re.sub(r"(password\s*=\s*)(\S+)", r"\1***", masked, flags=re.IGNORECASE)
 
 
 def _embedded_dsn(data_dir: Path) -> str:
@@ -58,4 +52,4 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT)
     except psycopg.OperationalError as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise DatabaseUnavailable(f"cannot connect to {mask_dsn(dsn)}: {reason}") from exc
+        raise DatabaseUnavailable(f"cannot connect to {mask_secrets(dsn)}: {reason}") from exc

@@ -14,7 +14,8 @@ from typing import TextIO
 
 import structlog
 
-_DSN_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]+:)[^@\s]+@", re.IGNORECASE)
+# The user part may be empty: Redis URLs are often redis://:password@host.
+_DSN_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@", re.IGNORECASE)
 _KV_PASSWORD = re.compile(r"\b(password\s*=\s*)\S+", re.IGNORECASE)
 
 # Scrapy and Twisted are chatty at INFO about things an operator of this service does not act on.
@@ -47,6 +48,7 @@ class _QuietLibraries(logging.Filter):
 
 
 def mask_secrets(value: str) -> str:
+    """The text with every URL password and every password=... value replaced by '***'."""
     return _KV_PASSWORD.sub(r"\1***", _DSN_PASSWORD.sub(r"\1***@", value))
 
 
