@@ -1,9 +1,10 @@
-"""Load closed spool segments into PostgreSQL, one transaction per segment.
+"""Load closed spool segments into PostgreSQL, one transaction per batch of segments.
 
 For each segment in <spool>/ready: read and validate every record (a corrupt segment is set aside
 in <spool>/bad with an error naming it), derive canonical URL, content hash and Simhash
-(ingest/dedup.py), COPY into staging, merge into articles (new versions, exact copies, near-duplicate
-clusters), record the segment as loaded, commit, and only then delete the file. A crash at any point
+(ingest/dedup.py); then, for a batch of consecutive segments of one crawl run, COPY into staging, merge
+into articles (new versions, exact copies, near-duplicate clusters), record each segment as loaded,
+commit, and only then delete the files. A crash at any point
 loses nothing and a replay loads nothing twice: an uncommitted segment is still in ready/, a committed
 one is in loaded_segments and is skipped.
 Also copies crawl run summaries from <spool>/runs into crawl_runs.
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -39,6 +42,9 @@ log = structlog.get_logger("newsingest.load")
 
 # Arbitrary constant shared by every newsingest process: one load at a time per database.
 LOAD_LOCK = 0x6E736C6F6164
+# Segments of one crawl run are merged together up to this many records: each transaction has a fixed
+# cost (staging table, statistics, commit) that 200-record segments paid once each.
+BATCH_ROWS = 1000
 
 
 @dataclass(slots=True)
@@ -112,56 +118,124 @@ def _latest_per_url(rows: list[articles_sql.ArticleRow]) -> list[articles_sql.Ar
     return list(latest.values())
 
 
-def load_segment(conn: psycopg.Connection, spool_root: Path, segment: Path, result: LoadResult) -> None:
-    started = time.monotonic()
+@dataclass(slots=True)
+class ReadSegment:
+    """A segment read and turned into rows, or the error that made it unreadable."""
+
+    segment: Path
+    records: int = 0
+    rows: list[articles_sql.ArticleRow] = field(default_factory=list)
+    error: Exception | None = None
+
+
+def read_rows(segment: Path) -> ReadSegment:
     try:
-        records = read_segment(segment)
-        rows = [to_row(article) for article in records]
+        rows = [to_row(article) for article in read_segment(segment)]
     except (OSError, ValueError) as exc:
+        return ReadSegment(segment, error=exc)
+    return ReadSegment(segment, len(rows), rows)
+
+
+def _batches(reads: Iterator[ReadSegment]) -> Iterator[list[ReadSegment]]:
+    """Consecutive segments of one crawl run, up to BATCH_ROWS rows together; an unreadable segment alone.
+    A segment that repeats a URL of the batch starts the next one, so that each fetch of a URL whose text
+    changed between segments still becomes a version."""
+    batch: list[ReadSegment] = []
+    urls: set[str] = set()
+    for read in reads:
+        seen = {row.canonical_url for row in read.rows}
+        if batch and (read.error is not None or segment_run_id(read.segment) != segment_run_id(batch[0].segment)
+                      or sum(len(r.rows) for r in batch) + len(read.rows) > BATCH_ROWS or not seen.isdisjoint(urls)):
+            yield batch
+            batch, urls = [], set()
+        batch.append(read)
+        urls |= seen
+        if read.error is not None:
+            yield batch
+            batch, urls = [], set()
+    if batch:
+        yield batch
+
+
+def _read_ahead(batches: Iterator[list[ReadSegment]]) -> Iterator[list[ReadSegment]]:
+    """Batches read by a thread one ahead of the caller: reading is Python work and merging is the
+    server's, so while the server merges one batch the next is parsed on the other core."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="segment-reader") as reader:
+        upcoming = reader.submit(next, batches, None)
+        while (batch := upcoming.result()) is not None:
+            upcoming = reader.submit(next, batches, None)
+            yield batch
+
+
+def load_segments(conn: psycopg.Connection, spool_root: Path, segments: list[Path], result: LoadResult) -> None:
+    for batch in _read_ahead(_batches(map(read_rows, segments))):
+        load_batch(conn, spool_root, batch, result)
+
+
+def load_batch(conn: psycopg.Connection, spool_root: Path, batch: list[ReadSegment], result: LoadResult) -> None:
+    """Load segments of one crawl run in one transaction, recording each in loaded_segments."""
+    started = time.monotonic()
+    if batch[0].error is not None:
+        segment = batch[0].segment
         target = set_aside(spool_root, segment)
         result.bad_segments.append(segment.name)
-        log.error("segment_unreadable", segment=segment.name, moved_to=str(target), error=str(exc))
+        log.error("segment_unreadable", segment=segment.name, moved_to=str(target), error=str(batch[0].error))
         return
-    unique = _latest_per_url(rows)
     try:
         with conn.transaction():
-            if articles_sql.segment_already_loaded(conn, segment.name):
+            done = articles_sql.loaded_segments(conn, [read.segment.name for read in batch])
+            for name in sorted(done):
                 # Committed by an earlier run that stopped before deleting the file.
-                log.info("segment_already_loaded", segment=segment.name)
-            else:
+                log.info("segment_already_loaded", segment=name)
+            fresh = [read for read in batch if read.segment.name not in done]
+            rows = [row for read in fresh for row in read.rows]
+            unique = _latest_per_url(rows)
+            counts = articles_sql.MergeCounts()
+            if unique:
                 articles_sql.stage(conn, unique)
                 counts = articles_sql.merge_staged(conn, dedup.NEAR_DUPLICATE_DISTANCE)
                 duplicates = counts.unchanged + counts.content_duplicates + len(rows) - len(unique)
-                run_id = segment_run_id(segment)
-                if run_id and rows:
+                run_id = segment_run_id(fresh[0].segment)
+                if run_id:
                     add_loaded_counts(conn, run_id, rows[0].source, counts.inserted, counts.updated, duplicates)
-                articles_sql.record_segment(conn, segment.name, len(records))
-                result.segments += 1
-                result.records += len(records)
-                result.inserted += counts.inserted
-                result.updated += counts.updated
-                result.unchanged += counts.unchanged
-                result.content_duplicates += counts.content_duplicates
-                result.in_segment_duplicates += len(rows) - len(unique)
-                result.near_duplicates += counts.near_duplicates
-                log.debug(
-                    "segment_loaded",
-                    segment=segment.name,
-                    records=len(records),
-                    inserted=counts.inserted,
-                    updated=counts.updated,
-                    unchanged=counts.unchanged,
-                    same_text=counts.content_duplicates,
-                    near_duplicates=counts.near_duplicates,
-                    ms=round((time.monotonic() - started) * 1000, 1),
-                )
+            for read in fresh:
+                articles_sql.record_segment(conn, read.segment.name, read.records)
     except (psycopg.DataError, UnicodeError) as exc:
+        if len(batch) > 1:
+            # One segment's data is at fault: load them one by one so that only that one is set aside.
+            for read in batch:
+                load_batch(conn, spool_root, [read], result)
+            return
         # The data, not the database, is at fault: set the segment aside rather than block every later one.
+        segment = batch[0].segment
         target = set_aside(spool_root, segment)
         result.bad_segments.append(segment.name)
         log.error("segment_rejected", segment=segment.name, moved_to=str(target), error=str(exc).strip())
         return
-    segment.unlink(missing_ok=True)
+    for read in batch:
+        read.segment.unlink(missing_ok=True)
+    records = sum(read.records for read in fresh)
+    result.segments += len(fresh)
+    result.records += records
+    result.inserted += counts.inserted
+    result.updated += counts.updated
+    result.unchanged += counts.unchanged
+    result.content_duplicates += counts.content_duplicates
+    result.in_segment_duplicates += len(rows) - len(unique)
+    result.near_duplicates += counts.near_duplicates
+    if fresh:
+        log.debug(
+            "segments_loaded",
+            segments=len(fresh),
+            first=fresh[0].segment.name,
+            records=records,
+            inserted=counts.inserted,
+            updated=counts.updated,
+            unchanged=counts.unchanged,
+            same_text=counts.content_duplicates,
+            near_duplicates=counts.near_duplicates,
+            ms=round((time.monotonic() - started) * 1000, 1),
+        )
 
 
 def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: LoadResult) -> None:
@@ -185,7 +259,7 @@ def load_spool(conn: psycopg.Connection, spool_root: Path, *, wait: bool = True,
                daemon_id: str | None = None) -> LoadResult | None:
     """Load every closed segment and run summary waiting in the spool, and record the run in load_runs.
 
-    `conn` must be in autocommit mode, so that each segment is its own transaction. Only one load runs
+    `conn` must be in autocommit mode, so that each batch of segments is its own transaction. Only one load runs
     at a time per database: with wait=False, returns None at once if another process is loading.
     """
     started_at = datetime.now(UTC)
@@ -198,8 +272,7 @@ def load_spool(conn: psycopg.Connection, spool_root: Path, *, wait: bool = True,
         return None
     run = LoadRun(daemon_id=daemon_id, started_at=started_at)
     try:
-        for segment in paths.ready_segments():
-            load_segment(conn, spool_root, segment, result)
+        load_segments(conn, spool_root, paths.ready_segments(), result)
         apply_fetch_states(conn, spool_root)
         load_run_summaries(conn, paths, result)
         run.status = "finished"

@@ -18,9 +18,9 @@ FETCHED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 def article(url: str, text: str = "First paragraph.\n\nSecond paragraph.", **fields) -> Article:
     defaults = dict(title="A headline", authors=["Jane Doe"], published_at=FETCHED - timedelta(hours=2),
-                    language="en", fetched_at=FETCHED)
+                    language="en", fetched_at=FETCHED, http_status=200)
     defaults.update(fields)
-    return Article(url=url, source="site", text=text, http_status=200, extractor_version="test", **defaults)
+    return Article(url=url, source="site", text=text, extractor_version="test", **defaults)
 
 
 def spool(root, *articles: Article):
@@ -110,6 +110,36 @@ def test_corrupt_segment_is_set_aside_and_others_load(db, tmp_path):
     assert result.bad_segments == [broken.name]
     assert (paths.bad / broken.name).exists()
     assert count(db) == 1
+
+
+def test_several_segments_of_a_run_load_in_one_go_and_each_is_recorded(db, tmp_path):
+    segments = [spool(tmp_path, article(f"https://news.example/{n}/", text=f"Story number {n}.")) for n in range(5)]
+    result = load_spool(db, tmp_path)
+    assert (result.segments, result.inserted) == (5, 5)
+    recorded = {name for (name,) in db.execute("SELECT name FROM loaded_segments")}
+    assert recorded == {s.name for s in segments}
+    assert not any(s.exists() for s in segments)
+
+
+def test_a_url_fetched_again_in_a_later_segment_keeps_its_first_text_as_a_version(db, tmp_path):
+    spool(tmp_path, article("https://news.example/a/", text="First text."))
+    spool(tmp_path, article("https://news.example/a/", text="Second text.", fetched_at=FETCHED + timedelta(hours=1)))
+    result = load_spool(db, tmp_path)
+    assert (result.inserted, result.updated) == (1, 1)
+    assert db.execute("SELECT text, version FROM articles").fetchall() == [("Second text.", 2)]
+    assert db.execute("SELECT text FROM article_versions").fetchall() == [("First text.",)]
+
+
+def test_segment_postgres_rejects_is_set_aside_and_the_rest_of_its_run_loads(db, tmp_path):
+    before = spool(tmp_path, article("https://news.example/a/"))
+    rejected = spool(tmp_path, article("https://news.example/b/", text="Other.", http_status=2**40))
+    after = spool(tmp_path, article("https://news.example/c/", text="Third."))
+    result = load_spool(db, tmp_path)
+    assert result.bad_segments == [rejected.name]
+    assert (SpoolPaths(tmp_path).bad / rejected.name).exists()
+    assert not before.exists() and not after.exists()
+    assert sorted(u for (u,) in db.execute("SELECT url FROM articles")) == [
+        "https://news.example/a/", "https://news.example/c/"]
 
 
 def test_nul_bytes_and_lone_surrogates_are_stored_cleanly(db, tmp_path):

@@ -57,6 +57,10 @@ _COLUMNS = (
     " site_name, image_url, tags, text, content_hash, http_status, extractor_version, field_sources, fetched_at,"
     " simhash"
 )
+_COPY_TYPES = (
+    "text", "text", "text", "text", "text[]", "timestamptz", "timestamptz", "text", "text", "text", "text", "text[]",
+    "text", "text", "int4", "text", "jsonb", "timestamptz", "int8",
+)
 _CONTENT_COLUMNS = (
     "url", "title", "authors", "published_at", "modified_at", "language", "description", "site_name",
     "image_url", "tags", "text", "content_hash", "http_status", "extractor_version", "field_sources", "fetched_at",
@@ -64,8 +68,9 @@ _CONTENT_COLUMNS = (
 )
 
 
-def segment_already_loaded(conn: psycopg.Connection, name: str) -> bool:
-    return conn.execute("SELECT 1 FROM loaded_segments WHERE name = %s", (name,)).fetchone() is not None
+def loaded_segments(conn: psycopg.Connection, names: list[str]) -> set[str]:
+    """Those of `names` already recorded as loaded."""
+    return {name for (name,) in conn.execute("SELECT name FROM loaded_segments WHERE name = ANY(%s)", (names,))}
 
 
 def stage(conn: psycopg.Connection, rows: list[ArticleRow]) -> None:
@@ -74,7 +79,15 @@ def stage(conn: psycopg.Connection, rows: list[ArticleRow]) -> None:
         "CREATE TEMP TABLE staging_articles ON COMMIT DROP AS"
         f" SELECT {_COLUMNS} FROM articles WITH NO DATA"
     )
+    # The merge copies staged text into articles as it is, compressed: it must be compressed the way
+    # articles.text is (lz4 where the server has it), not with the server default (pglz, several times slower).
+    conn.execute(
+        "SELECT set_config('default_toast_compression', CASE attcompression WHEN 'l' THEN 'lz4' ELSE 'pglz' END,"
+        " true) FROM pg_attribute WHERE attrelid = 'articles'::regclass AND attname = 'text'"
+    )
     with conn.cursor().copy(f"COPY staging_articles ({_COLUMNS}) FROM STDIN") as copy:
+        # Declared once, the types spare psycopg a dumper lookup for every value of every row.
+        copy.set_types(_COPY_TYPES)
         for r in rows:
             copy.write_row((
                 r.canonical_url, r.url, r.source, r.title, r.authors, r.published_at, r.modified_at,
@@ -83,7 +96,8 @@ def stage(conn: psycopg.Connection, rows: list[ArticleRow]) -> None:
             ))
     # Without statistics the planner guesses the temp table's size and may scan articles for the
     # near-duplicate join instead of probing its index.
-    conn.execute("ANALYZE staging_articles")
+    # Only the join keys: sampling the text column would decompress every staged body.
+    conn.execute("ANALYZE staging_articles (canonical_url, content_hash, simhash)")
 
 
 def merge_staged(conn: psycopg.Connection, near_distance: int) -> MergeCounts:
@@ -107,12 +121,16 @@ def merge_staged(conn: psycopg.Connection, near_distance: int) -> MergeCounts:
         " WHERE a.content_hash <> s.content_hash"
     )
     updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in _CONTENT_COLUMNS)
+    # A new row starts in a cluster of its own (cluster_id = id, given in the INSERT itself), so that
+    # only the rows that join another cluster are written a second time.
     results = conn.execute(
-        f"INSERT INTO articles ({_COLUMNS}, first_seen_at, last_seen_at)"
-        f" SELECT {_COLUMNS}, fetched_at, fetched_at FROM staging_articles s"
-        " WHERE NOT EXISTS (SELECT 1 FROM articles a"
-        "   WHERE a.canonical_url = s.canonical_url AND a.content_hash = s.content_hash)"
-        " ORDER BY s.fetched_at"
+        f"INSERT INTO articles (id, cluster_id, {_COLUMNS}, first_seen_at, last_seen_at)"
+        f" SELECT id, id, {_COLUMNS}, fetched_at, fetched_at"
+        " FROM (SELECT nextval(pg_get_serial_sequence('articles', 'id')) AS id, s.*"
+        "   FROM (SELECT * FROM staging_articles s"
+        "     WHERE NOT EXISTS (SELECT 1 FROM articles a"
+        "       WHERE a.canonical_url = s.canonical_url AND a.content_hash = s.content_hash)"
+        "     ORDER BY s.fetched_at) s) n"
         " ON CONFLICT (canonical_url) DO UPDATE SET"
         f" {updates}, last_seen_at = EXCLUDED.fetched_at, updated_at = now(), duplicate_of = NULL,"
         " version = articles.version + 1"
@@ -140,18 +158,21 @@ def merge_staged(conn: psycopg.Connection, near_distance: int) -> MergeCounts:
         "   AND a.duplicate_of IS DISTINCT FROM f.first_id",
         (orphaned,),
     ).rowcount
-    changed = {article_id: cluster_id for (article_id, cluster_id, _) in results}
-    counts.near_duplicates = _cluster(conn, changed, near_distance)
+    current = {article_id: cluster_id for (article_id, cluster_id, _) in results}
+    counts.near_duplicates = _cluster(conn, current, {i for (i, _, inserted) in results if inserted}, near_distance)
     return counts
 
 
-def _cluster(conn: psycopg.Connection, changed: dict[int, int | None], near_distance: int) -> int:
-    """Put the changed rows (id -> current cluster) in the clusters of their near-duplicates, merging
-    clusters a row bridges. Returns how many changed rows, not exact copies, have a near-duplicate."""
+def _cluster(conn: psycopg.Connection, current: dict[int, int], inserted: set[int], near_distance: int) -> int:
+    """Put the changed rows (id -> current cluster; rows just inserted are in their own) in the clusters of
+    their near-duplicates, merging clusters a row bridges. Returns how many changed rows, not exact copies,
+    have a near-duplicate."""
+    # A row just inserted brings no cluster of its own to a group: the group takes an existing cluster.
+    changed = {i: None if i in inserted else c for i, c in current.items()}
     if not changed:
         return 0
-    # One statement for the whole segment: each changed row probes the GIN index with its keys and the
-    # exact Hamming distance filters the candidates. OFFSET 0 keeps the probe a per-row subquery: flattened,
+    # One statement for the whole batch: each changed row probes article_simhash_blocks with its keys and
+    # the exact Hamming distance filters the candidates. OFFSET 0 keeps the probe a per-row subquery: flattened,
     # the planner has joined on the probe condition after scanning the whole table.
     found = conn.execute(
         "SELECT n.id, n.cluster_id, c.id, c.cluster_id,"
@@ -167,18 +188,18 @@ def _cluster(conn: psycopg.Connection, changed: dict[int, int | None], near_dist
         (list(changed), near_distance),
     ).fetchall()
     assignment = assign_clusters(changed, [Edge(*row[:4]) for row in found])
-    _apply_clusters(conn, changed, assignment)
+    _apply_clusters(conn, current, assignment)
     return len({row[0] for row in found if row[4]})
 
 
-def _apply_clusters(conn: psycopg.Connection, changed: dict[int, int | None], assignment: ClusterAssignment) -> None:
+def _apply_clusters(conn: psycopg.Connection, current: dict[int, int], assignment: ClusterAssignment) -> None:
     if assignment.relabel:
         conn.execute(
             "UPDATE articles a SET cluster_id = m.target"
             " FROM unnest(%s::bigint[], %s::bigint[]) AS m(label, target) WHERE a.cluster_id = m.label",
             (list(assignment.relabel), list(assignment.relabel.values())),
         )
-    moved = {i: c for i, c in assignment.articles.items() if changed.get(i) != c}
+    moved = {i: c for i, c in assignment.articles.items() if current.get(i) != c}
     if moved:
         conn.execute(
             "UPDATE articles a SET cluster_id = m.target"
