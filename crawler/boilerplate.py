@@ -16,7 +16,8 @@ _LINE_ONLY = [
     r"read more", r"read also", r"also read", r"more", r"continue reading", r"weiterlesen", r"mehr",
     r"mehr zum thema", r"lesen sie auch", r"lesen sie mehr", r"auch interessant", r"das könnte sie auch interessieren",
     r"lire aussi", r"lire la suite", r"à lire aussi", r"leer más", r"lee también", r"leggi anche", r"les også",
-    r"läs också", r"læs også", r"related", r"related articles?", r"related posts?", r"related stories",
+    r"läs också", r"læs også", r"czytaj (?:więcej|też|także)", r"related", r"related articles?", r"related posts?",
+    r"related stories",
     r"related content", r"more stories", r"more from .{1,40}", r"recommended", r"most popular", r"trending",
     r"share", r"share this(?: article| story| post)?", r"teilen", r"artikel teilen", r"tags?", r"schlagwörter",
     r"comments?", r"\d+ comments?", r"kommentare?", r"leave a (?:comment|reply)", r"subscribe", r"abonnieren",
@@ -25,6 +26,7 @@ _LINE_ONLY = [
     r"next article", r"back to top", r"nach oben", r"zur startseite", r"home", r"loading\.*", r"close",
     r"schließen", r"video", r"audio", r"listen", r"anhören", r"artikel anhören", r"listen to this article",
     r"breaking news", r"eilmeldung", r"skip to (?:main )?content", r"zum inhalt springen", r"werbung",
+    r"subscribe now", r"suscr[ií]bete", r"kommentar abgeben",
 ]
 _LINE_ONLY_RE = re.compile(r"^(?:" + "|".join(_LINE_ONLY) + r")$", re.IGNORECASE)
 _EDGE_PUNCT = re.compile(r"^[\s\W_]+|[\s\W_]+$", re.UNICODE)
@@ -45,13 +47,19 @@ _PHRASES = re.compile(
     r"externer inhalt|externe inhalte|privatsphäre-einstellungen|ein klick für den datenschutz|"
     r"enable javascript|javascript (?:is )?(?:disabled|required)|your browser does not support|"
     r"um (?:diesen|den) inhalt (?:zu sehen|anzuzeigen)|to view this content|content is not available|"
-    r"^(?:read more|read also|also read|lesen sie (?:auch|mehr)|mehr zum thema|lire aussi|leer más|lee también|"
-    r"leggi anche|related(?: articles?| stories)?|see also|siehe auch|auch interessant)\s*[:»>\-–—|]",
+    # prompts to comment, rate, report an error or log in, and paywall notices
+    r"join (?:our|the) (?:commenting forum|conversation|discussion)|before commenting|comment policy|"
+    r"(?:would you|do you want to|want to) comment|einloggen,? um (?:einen )?kommentar|fehler gefunden\?|"
+    r"(?:hat|wie hat) ihnen (?:dieser|der) artikel gefallen|did you (?:like|enjoy) this article|"
+    r"log in or create an? (?:free )?account|réservée? aux abonnés|(?:sólo|solo) para suscriptores|会員限定|"
+    r"^(?:read more|read also|also read|read next|more|lesen sie (?:auch|mehr)|mehr zum thema|lire aussi|"
+    r"à lire aussi|leer más|lee también|leggi anche|les også|läs också|læs også|czytaj (?:więcej|też|także)|"
+    r"related(?: articles?| stories)?|see also|siehe auch|auch interessant)\s*[:»>\-–—|]",
     re.IGNORECASE,
 )
 # Photo/image credit lines: "Photo: Jane Doe/Agency", "Foto: dpa", "(Image credit: ...)", "© Reuters".
 _CREDIT = re.compile(
-    r"^[\(\[]?\s*(?:photo|foto|image|picture|bild|credit|crédit|quelle|source|fuente|kuva|zdjęcie)"
+    r"^[\(\[]?\s*(?:photo|foto|фото|image|picture|bild|credit|crédit|quelle|source|fuente|kuva|zdjęcie)"
     r"(?:\s*(?:credit|by|s))?\s*[:©]|^©|^\(?copyright\b|^[\(\[]?(?:photo|foto|bild|image)\s*[\)\]]?$",
     re.IGNORECASE,
 )

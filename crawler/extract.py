@@ -16,18 +16,21 @@ import re
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 
 import trafilatura
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
+from trafilatura.xpaths import BODY_XPATH
 
-from crawler import boilerplate
+from crawler import boilerplate, script_text
 from crawler import metadata as md
 from crawler.records import Article, Page
+from crawler.title import choose_title
 
-EXTRACTOR_VERSION = f"newsingest-extract/3 trafilatura/{trafilatura.__version__}"
+EXTRACTOR_VERSION = f"newsingest-extract/4 trafilatura/{trafilatura.__version__}"
 
 # Comments are never article body (trafilatura's default includes them). favor_precision lost
 # body F1 on the dev corpus baseline (94.96 vs 95.10) and the generic line filters below remove
@@ -39,6 +42,10 @@ _TRAFILATURA_OPTIONS = dict(
     favor_recall=False,
     with_metadata=False,
 )
+# Extracted text shorter than this sends the extractor looking for the article in the page's scripts.
+_SCRIPT_TEXT_BELOW = 1000
+_SHORT_ITEM = 80
+_SPACES = re.compile(r"\s+")
 # A date stated "in the future" by this much is a template/clock error, not a publication date.
 _FUTURE_SLACK = timedelta(hours=1)
 
@@ -157,7 +164,7 @@ def _extract(html: str, url: str | None, fetched_at: datetime,
     site_name = pm.first("og:site_name", "application-name") or md.jsonld_text(node, "publisher")
     site_keys = {md.norm_key(s) for s in (site_name, md.jsonld_text(node, "publisher")) if s}
 
-    title = _override_title(tree, overrides, sources) or _choose_title(pm, node, site_keys, sources)
+    title = _override_title(tree, overrides, sources) or choose_title(pm, node, site_keys, sources)
     stated_body = node.get("articleBody") if node else None
     description = md.jsonld_text(node, "description") or pm.first("og:description", "description",
                                                                    "twitter:description")
@@ -259,17 +266,19 @@ def _override_body(tree, overrides: Overrides, sources: dict):
 
 def _body(tree, url: str | None, title: str | None, stated_body: str | None, description: str | None,
           sources: dict) -> str:
-    doc = trafilatura.bare_extraction(_pruned(tree, title), url=url, **_TRAFILATURA_OPTIONS)
-    lines = doc.text.split("\n") if doc is not None and doc.text else []
-    title_key = md.norm_key(title) if title else None
-    paragraphs: list[str] = []
-    for line in lines:
-        line = md.clean_ws(line)
-        if not line or boilerplate.is_boilerplate(line):
-            continue
-        if title_key and not paragraphs and md.norm_key(line) == title_key:
-            continue  # the headline repeated as the first line of the body
-        paragraphs.append(line)
+    # The page may show its headline in another wording than the chosen title (SEO or social headline).
+    shown = [*_SOCIAL_TITLES(tree), *(h1.text_content() for h1 in tree.iter("h1"))]
+    headlines = {md.norm_key(h) for h in [title, *shown] if h}
+    paragraphs = _paragraphs(_pruned(tree, title), url, headlines)
+    if sum(map(len, paragraphs)) < _SCRIPT_TEXT_BELOW:
+        # Script-rendered pages show little or nothing until their hydration data is rendered.
+        fragment = script_text.article_html(tree)
+        if fragment:
+            found = _paragraphs(load_html(f"<html><body><article>{fragment}</article></body></html>"), url,
+                                headlines)
+            if sum(map(len, found)) >= 2 * sum(map(len, paragraphs)):
+                paragraphs = found
+                sources["text"] = "script"
     stated = md.clean_ws(stated_body) if stated_body else ""
     if paragraphs and len(stated) >= 0.6 * sum(map(len, paragraphs)):
         # The publisher states the full body in JSON-LD: what trafilatura took beyond it (teasers,
@@ -292,6 +301,31 @@ def _body(tree, url: str | None, title: str | None, stated_body: str | None, des
     return "\n\n".join(paragraphs)
 
 
+def _paragraphs(tree, url: str | None, headlines: set[str]) -> list[str]:
+    doc = trafilatura.bare_extraction(tree, url=url, **_TRAFILATURA_OPTIONS)
+    if doc is None or not doc.text:
+        return []
+    # trafilatura writes list items as "- item", and so do dialogue paragraphs in some languages.
+    items = {_SPACES.sub("", "".join(item.itertext())) for item in doc.body.iter("item")}
+    lines: list[tuple[str, bool]] = []
+    for line in doc.text.split("\n"):
+        line = md.clean_ws(line)
+        if not line or boilerplate.is_boilerplate(line):
+            continue
+        if not lines and md.norm_key(line) in headlines:
+            continue  # the headline repeated as the first line of the body
+        lines.append((line, line.startswith("- ") and _SPACES.sub("", line[2:]) in items))
+    paragraphs: list[str] = []
+    for is_item, group in groupby(lines, key=lambda line: line[1]):
+        run = [line for line, _ in group]
+        if is_item and all(len(line) < _SHORT_ITEM for line in run):
+            # A list of nothing but short items is a list of links (related stories, sections) or of
+            # product features and offers; article lists that belong to the text are full sentences.
+            continue
+        paragraphs.extend(run)
+    return paragraphs
+
+
 def _paragraph_chars(el) -> int:
     return sum(len(p.text_content()) for p in el.iter("p"))
 
@@ -306,6 +340,9 @@ def _highest_ancestor_without(el, shared: set):
     return block
 
 
+_SOCIAL_TITLES = etree.XPath("//meta[@property='og:title' or @name='twitter:title']/@content")
+
+
 # Embedded social-media posts (the publishers' embed snippets keep these classes): quoted third-party
 # posts with handles and dates, not article text.
 _SOCIAL_EMBEDS = etree.XPath(
@@ -316,19 +353,45 @@ _SOCIAL_EMBEDS = etree.XPath(
 
 
 def _pruned(tree, title: str | None):
-    """The tree without what is on the page but not part of this article: other stories and embedded
-    social posts. Returns the tree itself when there is nothing to drop, else a pruned copy (the
-    caller's tree is still read for metadata afterwards)."""
+    """The tree without what is on the page but not part of this article (other stories, embedded
+    social posts), and with a body split into several containers put back together. Returns the tree
+    itself when there is nothing to change, else a changed copy (the caller's tree is still read for
+    metadata afterwards)."""
     blocks = _other_stories(tree, title) + _SOCIAL_EMBEDS(tree)
-    if not blocks:
+    chunks = _body_chunks(tree)
+    if not blocks and not chunks:
         return tree
-    paths = [b.getroottree().getpath(b) for b in blocks]
+    root = tree.getroottree()
+    block_paths = [root.getpath(b) for b in blocks]
+    chunk_paths = [root.getpath(c) for c in chunks]
     pruned = deepcopy(tree)
-    for path in paths:
-        found = pruned.xpath(path)
-        if found and found[0].getparent() is not None:
-            found[0].getparent().remove(found[0])
+    # Resolve every path before changing the copy: a removal renumbers the siblings after it.
+    found_blocks = [found[0] for found in map(pruned.xpath, block_paths) if found]
+    found_chunks = [found[0] for found in map(pruned.xpath, chunk_paths) if found]
+    for block in found_blocks:
+        if block.getparent() is not None:
+            block.getparent().remove(block)
+    # A part inside a dropped block (another story) went with it and stays out.
+    found_chunks = [c for c in found_chunks if pruned in c.iterancestors()]
+    if len(found_chunks) > 1:
+        first = found_chunks[0]
+        for chunk in found_chunks[1:]:
+            chunk.tail = None
+            first.append(chunk)
     return pruned
+
+
+def _body_chunks(tree) -> list:
+    """The containers of an article body that the page splits into several parts with the same class
+    (ad slots or paywall markers between the parts), first one first. trafilatura reads only the first
+    container it finds, so the other parts are moved into it. Empty when the body is in one piece."""
+    first = next((found[0] for expr in BODY_XPATH if (found := expr(tree))), None)
+    if first is None or not first.get("class"):
+        return []
+    lineage = set(first.iterancestors())
+    chunks = [el for el in tree.iter(first.tag) if el is not first and el.get("class") == first.get("class")
+              and el not in lineage and first not in el.iterancestors() and _paragraph_chars(el) >= 200]
+    return [first, *chunks] if chunks else []
 
 
 def _other_stories(tree, title: str | None) -> list:
@@ -367,32 +430,6 @@ def _words(text: str) -> list[str]:
 
 def _share_in(words: list[str], vocabulary: set[str]) -> float:
     return sum(w in vocabulary for w in words) / len(words) if words else 1.0
-
-
-def _choose_title(pm: md.PageMeta, node: dict | None, site_keys: set[str], sources: dict) -> str | None:
-    # Order measured on the dev corpus: JSON-LD headline, then og:/twitter:title, then the h1, then
-    # <title>, each with a known site-name suffix removed (83 % exact vs 72 % for h1-first).
-    candidates: list[tuple[str, str]] = []
-    headline = md.jsonld_text(node, "headline")
-    if headline:
-        candidates.append((md.strip_site_suffix(headline, site_keys), "json-ld"))
-    for key in ("og:title", "twitter:title"):
-        value = pm.first(key)
-        if value:
-            candidates.append((md.strip_site_suffix(value, site_keys), "meta"))
-    if pm.h1:
-        candidates.append((pm.h1[0], "h1"))
-    if pm.title_tag:
-        candidates.append((md.strip_site_suffix(pm.title_tag, site_keys), "title"))
-    if not candidates:
-        return None
-    title, how = candidates[0]
-    # "Headline | Section | Site" when another source states just "Headline": take the shorter one.
-    for other, _ in candidates:
-        if len(other) < len(title) and title.startswith(other) and md.TITLE_SEPARATOR.match(title[len(other):]):
-            title = other
-    sources["title"] = how
-    return title
 
 
 def _dates(pm: md.PageMeta, node: dict | None, fetched_at: datetime, sources: dict):

@@ -375,7 +375,8 @@ def looks_like_person_names(names: list[str]) -> bool:
 
 # ----------------------------------------------------------------------------- titles
 
-_TITLE_SEPARATORS = re.compile(r"\s+[|–—\-:·•»]\s+|\s+::\s+")
+# Full-width "｜", "：" and the Hangul "ㅣ" used as a bar separate a CJK site name without spaces.
+_TITLE_SEPARATORS = re.compile(r"\s+[|–—\-:·•»]\s+|\s+::\s+|\s*[｜：ㅣ]\s*")
 TITLE_SEPARATOR = re.compile(r"\s+[|–—\-:·•»/]\s+|\s*\|\s*|\s*--\s*|\s*ㅣ")
 
 
