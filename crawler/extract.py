@@ -490,7 +490,8 @@ def _authors(pm: md.PageMeta, node: dict | None, site_keys: set[str], sources: d
             break  # keys often repeat one byline in different spellings; take the first that has one
     if names and not all(_is_site(n, site_keys) for n in names):
         sources["authors"] = "meta"
-        return names, False
+        # "Example News, Jane Doe": the publisher listed next to a person is not a second author.
+        return [n for n in names if not _is_site(n, site_keys)], False
     if org_only or names:
         sources["authors"] = "json-ld" if org_only else "meta"
         return org_only or names, True

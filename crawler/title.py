@@ -14,6 +14,7 @@ from crawler import metadata as md
 _QUOTES = re.compile(r"[\"'‘’‚‛“”„‟«»‹›]")
 # What separates a kicker (topic line) from the headline proper: "Kicker: Headline", "Kicker | Headline".
 _KICKER = re.compile(r"\s*[:|]\s+|\s+[-–—]\s+")
+_WORD = re.compile(r"\w+")
 _STATED = ("json-ld", "og", "meta")  # sources written as metadata, not shown on the page
 
 
@@ -46,6 +47,12 @@ def choose_title(pm: md.PageMeta, node: dict | None, site_keys: set[str], source
     ):
         candidates[0], candidates[1] = candidates[1], candidates[0]
     title, how = candidates[0]
+    tail = _tail(title)
+    if tail and any(_wording(_tail(o)) == _wording(tail) and _unrelated(_head(o), _head(title))
+                    for o, _ in candidates):
+        # "Kicker A: Headline" and "Kicker B - Headline" with nothing in common between the kickers: topic
+        # lines written for different places; what the sources agree on is the headline.
+        title = tail
     for other, other_how in candidates:
         if len(other) >= len(title):
             continue
@@ -67,6 +74,18 @@ def _tail(text: str) -> str:
     """The headline after a leading kicker, or "" when there is none."""
     parts = _KICKER.split(text, maxsplit=1)
     return parts[1] if len(parts) == 2 and parts[0] else ""
+
+
+def _head(text: str) -> str:
+    """The leading kicker, or "" when there is none."""
+    parts = _KICKER.split(text, maxsplit=1)
+    return parts[0] if len(parts) == 2 else ""
+
+
+def _unrelated(a: str, b: str) -> bool:
+    """Two non-empty texts without a word in common."""
+    words_a, words_b = set(_WORD.findall(md.norm_key(a))), set(_WORD.findall(md.norm_key(b)))
+    return bool(words_a and words_b) and not words_a & words_b
 
 
 def _truncated(text: str, others: list[str]) -> bool:

@@ -249,6 +249,16 @@ def test_person_byline_on_page_replaces_organisation_author():
     assert article.title == "Night trains return to the coast line"
 
 
+def test_site_name_in_author_meta_next_to_a_person_is_not_an_author():
+    page = ("<html><head><meta property='og:site_name' content='Coastline Courier'>"
+            "<meta name='author' content='Coastline Courier'><meta name='author' content='Ingrid Halvorsen'>"
+            "<title>Night trains return</title></head><body><article><h1>Night trains return</h1>"
+            + "<p>The night train runs along the coast again from May.</p>" * 10 + "</article></body></html>")
+    article = extract_html(page, "https://coastline-courier.example/2025/02/10/night-trains")
+    assert article.authors == ["Ingrid Halvorsen"]
+    assert article.field_sources["authors"] == "meta"
+
+
 def test_appended_second_story_and_embedded_post_are_not_body():
     article = extract_html(html("two_stories.html"), "https://harbour-post.example/2025/03/04/crane")
     assert article.text.startswith("A container crane at the northern harbour collapsed")

@@ -104,3 +104,14 @@ def test_extraction_records_which_source_gave_the_title():
                            "https://harbour-herald.example/2024/ferry")
     assert article.title == "The Kestrel is back"
     assert article.field_sources["title"] == "meta"
+
+
+def test_two_different_kickers_on_the_same_headline_are_both_dropped():
+    # Each source puts its own topic line before the headline they share.
+    html = page(og="Storm season: Ferry service resumes", h1="Harbour works - Ferry service resumes")
+    assert choose(html) == ("Ferry service resumes", "meta")
+
+
+def test_kicker_worded_a_little_differently_is_still_the_same_kicker():
+    html = page(og="Storm season: Ferry service resumes", h1="Late storm season - Ferry service resumes")
+    assert choose(html) == ("Storm season: Ferry service resumes", "meta")
