@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 
+from lxml import etree
 from parsel import Selector
 
 # Readable text (paragraphs, headings, list items outside scripts) below which a marked page is a stand-in.
@@ -45,12 +46,17 @@ _APP_ROOT_XPATH = (
 )
 
 
+# Evaluated on the lxml tree itself: through parsel, every text node of the page became a Selector
+# (each registered by Scrapy's trackref), a third of the crawl process's time on a fast site.
+_READABLE_TEXT = etree.XPath(
+    "//body//*[self::p or self::h1 or self::h2 or self::h3 or self::li or self::blockquote]"
+    "[not(ancestor::script or ancestor::style or ancestor::noscript)]//text()",
+    smart_strings=False,
+)
+
+
 def readable_text_chars(selector: Selector) -> int:
-    texts = selector.xpath(
-        "//body//*[self::p or self::h1 or self::h2 or self::h3 or self::li or self::blockquote]"
-        "[not(ancestor::script or ancestor::style or ancestor::noscript)]//text()"
-    ).getall()
-    return sum(len(t.strip()) for t in texts)
+    return sum(len(t.strip()) for t in _READABLE_TEXT(selector.root))
 
 
 def _paywalled_json_ld(selector: Selector) -> bool:
