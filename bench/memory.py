@@ -2,10 +2,11 @@
 
     python bench/memory.py [CORPUS_DIR] [--pages 10000] [--checkpoint 1000] [--daemon-cycles 4]
 
-A local site on 127.0.0.1 (a thread of this process) serves the corpus pages (default
-../shared/corpus/news-pages) under many URLs, /a/<n>/ being corpus page n mod 258, listed in one
-sitemap. A real `newsingest crawl bench --no-load` process (politeness off, extraction in its worker
-pool, records into a temporary spool) crawls --pages of them. Its resident memory is sampled from
+A local site on 127.0.0.1 (bench/corpus_site.py, a thread of this process) serves the corpus pages
+(default ../shared/corpus/news-pages) under many URLs, /a/<n>/ being corpus page n mod 258 with its
+own canonical URL and a numbered credit line, listed in one sitemap. A real `newsingest crawl bench
+--no-load` process (politeness off, extraction in its worker pool, records into a temporary spool)
+crawls --pages of them. Its resident memory is sampled from
 /proc every 0.2 s: peak (VmHWM) when the site has served --checkpoint article pages, and at the end;
 the extraction workers' peaks likewise. Goal: end peak at most 1.2x the checkpoint peak, no process
 above 500 MB.
@@ -18,7 +19,6 @@ cycle. The scratch database (on --dsn's server) is dropped at the end.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import platform
@@ -26,62 +26,16 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ itself, when run as a script
+
+from corpus_site import CorpusSite  # noqa: E402
+
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
-class CorpusSite:
-    """Corpus pages under /a/<n>/ for n < pages; /sitemap.xml lists them all. Counts article requests."""
-
-    def __init__(self, corpus: Path, pages: int):
-        self.bodies = [gzip.decompress(p.read_bytes()) for p in sorted(corpus.glob("*.html.gz"))]
-        self.pages = pages
-        self.served = 0
-        site = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                path = self.path.split("?", 1)[0]
-                if path == "/sitemap.xml":
-                    base = f"http://127.0.0.1:{site.port}"
-                    body = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/'
-                            'sitemap/0.9">' + "".join(f"<url><loc>{base}/a/{n}/</loc></url>"
-                                                      for n in range(site.pages)) + "</urlset>").encode()
-                    kind = "application/xml"
-                elif path.startswith("/a/") and path[3:-1].isdigit():
-                    body, kind = site.bodies[int(path[3:-1]) % len(site.bodies)], "text/html; charset=utf-8"
-                    site.served += 1
-                elif path == "/robots.txt":
-                    body, kind = b"User-agent: *\nAllow: /\n", "text/plain"
-                else:
-                    self.send_response(404)
-                    self.end_headers()
-                    return
-                self.send_response(200)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def stop(self) -> None:
-        self.server.shutdown()
 
 
 def config_for(path: Path, data_dir: Path, site: CorpusSite, pages: int, interval: str = "1h") -> Path:

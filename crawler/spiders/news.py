@@ -31,6 +31,7 @@ import scrapy
 from scrapy import exceptions as sx
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse, Request, Response, TextResponse
+from scrapy.selector import Selector
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.response import get_base_url
 from twisted.internet import error as tx
@@ -277,16 +278,27 @@ class NewsSpider(scrapy.Spider):
         self._seen.add(url_key(response.url))  # the redirect target, if any
         via: str = response.meta.get("via", "link")
         hops: int = response.meta.get("hops", 0)
+        page, links = self._examine(response, via, hops)
+        if page is not None:
+            yield page
+        yield from self._follow_links(links, hops)
+
+    def _examine(self, response: Response, via: str, hops: int) -> tuple[Page | None, list[tuple[str, bool]]]:
+        """The page to extract (None for an index page or a stand-in) and its links to follow, each with
+        whether it keeps the hop count (pagination of an index page).
+
+        The parsed tree lives only in here: a page then waits for an extraction worker holding its text
+        alone, not a tree several times that size (with 32 downloads in flight, hundreds of MB)."""
+        selector = Selector(response=response)
         if via == "url":
-            reason = stand_in_reason(response.selector, response.status)
+            reason = stand_in_reason(selector, response.status)
             if reason is not None:
                 self._not_article(response, reason)
-                return
+                return None, []
             self._observe(response, KIND_PAGE, hash_body=False)
-            yield self._page(response, via)
-            return
+            return self._page(response, via), []
 
-        selector = response.selector
+        page = None
         verdict = classify_page(
             selector, response.url, self.url_filter, self.source.start_urls, feed_entry=via == "feed"
         )
@@ -296,20 +308,26 @@ class NewsSpider(scrapy.Spider):
             self._observe(response, KIND_PAGE)
             self.logger.debug("index_page", extra={"url": response.url, "reason": verdict.reason})
         else:
-            reason = stand_in_reason(response.selector, response.status)
+            reason = stand_in_reason(selector, response.status)
             if reason is not None:
                 self._not_article(response, reason)
-                return
-            # Unknown pages are yielded too: extraction makes the final call on text length;
+                return None, []
+            # Unknown pages are extracted too: extraction makes the final call on text length;
             # the pipeline records the article's text hash in the fetch state.
             self._observe(response, KIND_PAGE, hash_body=False)
-            yield self._page(response, via)
+            page = self._page(response, via)
             self.logger.debug(
                 "candidate_page", extra={"url": response.url, "reason": verdict.reason, "via": via}
             )
-
-        if self.follow:
-            yield from self._follow_links(response, selector, hops, is_index)
+        if not self.follow or not self._budget_left():
+            return page, []
+        base = get_base_url(response)
+        # Archive pagination of an index page does not count as a hop: page 7 of a section
+        # is as close to the homepage as page 1.
+        next_pages = set(next_page_links(selector, base)) if is_index else set()
+        links = [(link, is_index and (link in next_pages or is_pagination_url(link)))
+                 for link in extract_links(selector, base) if link not in self._seen]
+        return page, links
 
     def _page(self, response: Response, via: str) -> Page:
         self.crawler.stats.inc_value(STAT_CANDIDATES)
@@ -367,23 +385,15 @@ class NewsSpider(scrapy.Spider):
             meta["handle_httpstatus_list"] = [304]
         return headers
 
-    def _follow_links(
-        self, response: Response, selector: Any, hops: int, is_index: bool
-    ) -> Iterator[Request]:
-        if not self._budget_left():
-            return
-        base = get_base_url(response)
-        # Archive pagination of an index page does not count as a hop: page 7 of a section
-        # is as close to the homepage as page 1.
-        next_pages = set(next_page_links(selector, base)) if is_index else set()
+    def _follow_links(self, links: list[tuple[str, bool]], hops: int) -> Iterator[Request]:
         filt = self.url_filter
         seen = self._seen
-        for link in extract_links(selector, base):
+        for link, same_depth in links:
             # The seen check comes first and is a set lookup: building Request objects for
             # links already known is what costs (field notes: about 3x the throughput).
             if link in seen:
                 continue
-            if is_index and (link in next_pages or is_pagination_url(link)):
+            if same_depth:
                 new_hops = hops
             else:
                 new_hops = hops + 1
@@ -409,7 +419,7 @@ class NewsSpider(scrapy.Spider):
         exc = failure.value
         if isinstance(exc, HttpError) and isinstance(exc.response, TextResponse):
             # A bot challenge usually comes as 403 or 503: a page standing in for the article, not a site error.
-            if stand_in_reason(exc.response.selector, exc.response.status) == "bot_challenge":
+            if stand_in_reason(Selector(response=exc.response), exc.response.status) == "bot_challenge":
                 self._not_article(exc.response, "bot_challenge")
                 return
         kind = error_kind(exc)
