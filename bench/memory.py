@@ -1,6 +1,7 @@
 """Benchmark: resident memory of a crawl process over a long crawl, and of the daemon over cycles.
 
-    python bench/memory.py [CORPUS_DIR] [--pages 10000] [--checkpoint 1000] [--daemon-cycles 4]
+    python bench/memory.py [CORPUS_DIR] [--pages 10000] [--checkpoint 1000] [--daemon-pages 10000]
+                           [--daemon-step 1000]
 
 A local site on 127.0.0.1 (bench/corpus_site.py, a thread of this process) serves the corpus pages
 (default ../shared/corpus/news-pages) under many URLs, /a/<n>/ being corpus page n mod 258 with its
@@ -11,9 +12,12 @@ crawls --pages of them. Its resident memory is sampled from
 the extraction workers' peaks likewise. Goal: end peak at most 1.2x the checkpoint peak, no process
 above 500 MB.
 
-Then (--daemon-cycles > 0) a `newsingest run` daemon crawls a 200-page copy of the site every few
-seconds and loads into a scratch database; its own resident memory is printed after each crawl
-cycle. The scratch database (on --dsn's server) is dropped at the end.
+Then (unless --daemon-pages 0) a `newsingest run` daemon crawls the site every 2 s and loads into a
+scratch database while the site grows like a news site: after each crawl is loaded, --daemon-step
+new articles appear in the sitemap, until the daemon has loaded --daemon-pages; incremental crawling
+fetches only the new ones. Its resident memory is printed after each crawl's articles are loaded, and
+compared after --checkpoint and after --daemon-pages articles. --pages 0 skips the crawl process part.
+The scratch database (on --dsn's server) is dropped at the end.
 """
 
 from __future__ import annotations
@@ -123,34 +127,46 @@ def crawl_memory(site: CorpusSite, pages: int, checkpoint: int, dsn: str, tmp: P
     print(f"(checkpoint reached after {seconds_1:.0f} s); goal: ratio <= 1.2, every process < 500 MB")
 
 
-def daemon_memory(site: CorpusSite, cycles: int, dsn: str, tmp: Path) -> None:
-    config = config_for(tmp / "daemon.toml", tmp / "daemon-data", site, site.pages, interval="5s")
+def daemon_memory(site: CorpusSite, total: int, step: int, checkpoint: int, dsn: str, tmp: Path) -> None:
+    """A `newsingest run` daemon crawls the site every 2 s and loads what it finds, while the site grows:
+    each time the daemon has loaded a crawl, `step` more articles are published, until `total` are
+    loaded. The daemon's own resident memory is read after each crawl's articles are loaded."""
+    site.pages = min(total, step)
+    config = config_for(tmp / "daemon.toml", tmp / "daemon-data", site, total, interval="2s")
     env = {**os.environ, "DATABASE_URL": dsn, "NEWSINGEST_CONFIG": ""}
+    started = time.monotonic()
     process = subprocess.Popen(
         [sys.executable, "-m", "ingest.cli", "--config", str(config), "--log-format", "json", "run"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    samples = []
+    loaded, samples = 0, []  # (articles loaded, daemon RSS KiB)
     try:
         for line in process.stdout:
             try:
                 event = json.loads(line)
             except ValueError:
                 continue
-            if event.get("event") == "crawl_process_finished":
-                samples.append(status_kib(process.pid, "VmRSS"))
-                print(f"daemon cycle {len(samples)}: crawl exit {event['exit_status']} in {event['seconds']:.1f} s, "
-                      f"daemon RSS {samples[-1] / 1024:.1f} MiB")
-                if len(samples) >= cycles:
-                    break
+            if event.get("event") != "crawl_loaded" or not event.get("new"):
+                continue
+            loaded += event["new"]
+            samples.append((loaded, status_kib(process.pid, "VmRSS")))
+            print(f"daemon: {loaded:>6} articles loaded after {time.monotonic() - started:5.0f} s, "
+                  f"RSS {samples[-1][1] / 1024:.1f} MiB")
+            if loaded >= total:
+                break
+            site.pages = min(total, loaded + step)
     finally:
         process.send_signal(signal.SIGTERM)
         try:
             process.wait(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
-    if samples:
-        print(f"daemon RSS first {samples[0] / 1024:.1f} MiB, last {samples[-1] / 1024:.1f} MiB, "
-              f"ratio {samples[-1] / samples[0]:.2f}")
+    first = next((s for s in samples if s[0] >= checkpoint), None)
+    if first is None or samples[-1][0] < total:
+        print(f"the daemon loaded {loaded} of {total} articles before it stopped")
+        return
+    print(f"{'daemon RSS (MiB)':24}{'after ' + str(first[0]):>14}{'after ' + str(samples[-1][0]):>14}{'ratio':>8}")
+    print(f"{'daemon process':24}{first[1] / 1024:>14.1f}{samples[-1][1] / 1024:>14.1f}"
+          f"{samples[-1][1] / first[1]:>8.2f}")
 
 
 def main(argv=None) -> int:
@@ -158,7 +174,8 @@ def main(argv=None) -> int:
     ap.add_argument("corpus", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpus" / "news-pages")
     ap.add_argument("--pages", type=int, default=10_000)
     ap.add_argument("--checkpoint", type=int, default=1_000)
-    ap.add_argument("--daemon-cycles", type=int, default=4)
+    ap.add_argument("--daemon-pages", type=int, default=10_000, help="articles the daemon loads (0: no daemon run)")
+    ap.add_argument("--daemon-step", type=int, default=1_000, help="articles published after each daemon crawl")
     ap.add_argument("--dsn", default=ADMIN, help="a server where we may create and drop a database")
     args = ap.parse_args(argv)
     import psycopg
@@ -171,12 +188,13 @@ def main(argv=None) -> int:
           f"load average {os.getloadavg()[0]:.2f} at start")
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            site = CorpusSite(args.corpus, args.pages)
+            site = CorpusSite(args.corpus, max(args.pages, args.daemon_pages))
             try:
-                crawl_memory(site, args.pages, args.checkpoint, dsn, Path(tmp))
-                if args.daemon_cycles:
-                    site.pages = 200
-                    daemon_memory(site, args.daemon_cycles, dsn, Path(tmp))
+                if args.pages:
+                    crawl_memory(site, args.pages, args.checkpoint, dsn, Path(tmp))
+                if args.daemon_pages:
+                    site.served = 0
+                    daemon_memory(site, args.daemon_pages, args.daemon_step, args.checkpoint, dsn, Path(tmp))
             finally:
                 site.stop()
     finally:
