@@ -1,16 +1,19 @@
 """Benchmark: the loader's rows per second against a bare `COPY` of the same rows through psql.
 
-    python bench/loading.py [CORPUS_DIR] [--rows N] [--dsn ADMIN_DSN]
+    python bench/loading.py [CORPUS_DIR] [--rows N] [--distinct] [--dsn ADMIN_DSN]
 
 Creates a scratch database (newsingest_bench_<random>) on the server of ADMIN_DSN (default
 postgresql://postgres@127.0.0.1:5432/postgres), migrates it, and drops it at the end.
 
 1. Articles: the corpus pages (default ../shared/corpus/news-pages) are extracted once, then N
    records (default 20,000) are made from them under distinct URLs, each text made unique by a
-   numbered sentence, and written to the spool with `SpoolWriter` (200 records a segment, as a crawl).
+   numbered sentence (so every copy of a corpus article is a near-duplicate of the others: the
+   loader's slowest path), or with --distinct each text made of random corpus words in the
+   template's paragraph and word counts (no near-duplicates), and written to the spool with
+   `SpoolWriter` (200 records a segment, as a crawl).
 2. Loader: `ingest.load.load_spool` over that spool into the empty, migrated database: read and
    validate segments, canonical URL and hash, staging COPY, merge into `articles` with its indexes
-   and constraints in place, one transaction per segment. Timed from start to end.
+   and constraints in place, one transaction per batch of up to 1,000 records. Timed from start to end.
 3. Baseline: the rows just loaded are exported (`COPY articles TO` a file), and the file is loaded
    into a bare table (`CREATE TABLE bare (LIKE articles INCLUDING COMPRESSION)`: same columns and
    text compression, no index, no constraint) with `psql -c "\\copy bare FROM file"`, timed around
@@ -26,6 +29,7 @@ import gzip
 import json
 import os
 import platform
+import random
 import subprocess
 import sys
 import tempfile
@@ -61,11 +65,18 @@ def corpus_articles(corpus: Path) -> list:
     return articles
 
 
-def write_spool(root: Path, templates: list, rows: int) -> int:
+def write_spool(root: Path, templates: list, rows: int, distinct: bool = False) -> int:
     writer = SpoolWriter(root, "bench", "benchrun", max_records=200, max_seconds=1e9)
+    vocabulary = sorted({w for t in templates for w in t.text.split()})
+    chance = random.Random(20261125)
     for n in range(rows):
         base = templates[n % len(templates)]
-        text = f"{base.text}\n\nBenchmark record {n}."
+        if distinct:
+            # The template's paragraph and word counts, its words drawn from the whole corpus: no two
+            # texts are near-duplicates, as in a crawl of different stories.
+            text = "\n\n".join(" ".join(chance.choice(vocabulary) for _ in p.split()) for p in base.text.split("\n\n"))
+        else:
+            text = f"{base.text}\n\nBenchmark record {n}."
         # A crawl's extraction workers fingerprint each text before it reaches the spool; so does this.
         writer.append(replace(
             base, url=f"https://bench.example/{n}/story/", canonical_url=None, source="bench",
@@ -79,6 +90,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", nargs="?", type=Path, default=ROOT.parent / "shared" / "corpus" / "news-pages")
     ap.add_argument("--rows", type=int, default=20_000)
+    ap.add_argument("--distinct", action="store_true",
+                    help="texts of random corpus words, none a near-duplicate of another (default: near-copies)")
     ap.add_argument("--dsn", default=ADMIN, help="a server where we may create and drop a database")
     args = ap.parse_args(argv)
 
@@ -92,7 +105,7 @@ def main(argv=None) -> int:
             migrate(conn)
             templates = corpus_articles(args.corpus)
             spool = Path(tmp) / "spool"
-            segments = write_spool(spool, templates, args.rows)
+            segments = write_spool(spool, templates, args.rows, args.distinct)
             mib = sum(p.stat().st_size for p in (spool / "ready").iterdir()) / 2**20
             compression = conn.execute(
                 "SELECT attcompression FROM pg_attribute WHERE attrelid = 'articles'::regclass AND attname = 'text'"
