@@ -56,6 +56,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import psycopg  # noqa: E402
 from corpus_site import CorpusSite  # noqa: E402
+from procfs import cpu_seconds, descendants  # noqa: E402
 
 from crawler.pool import ExtractorPool, worker_count  # noqa: E402
 from crawler.records import Page  # noqa: E402
@@ -162,30 +163,6 @@ def sample_cpu(process: subprocess.Popen, cpu: dict[int, float]) -> None:
         for pid in [process.pid, *descendants(process.pid)]:
             cpu[pid] = max(cpu.get(pid, 0.0), cpu_seconds(pid))
         time.sleep(0.5)
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
-
-
-def descendants(pid: int) -> list[int]:
-    found, stack = [], [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as fh:
-                    kids = [int(k) for k in fh.read().split()]
-                found += kids
-                stack += kids
-        except OSError:
-            continue
-    return found
 
 
 async def _extract_all(pool: ExtractorPool, site: CorpusSite, numbers: range, in_flight: int) -> int:

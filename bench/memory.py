@@ -38,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # bench/ itself, when run as a script
 
 from corpus_site import CorpusSite  # noqa: E402
+from procfs import descendants, status_kib  # noqa: E402
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -68,32 +69,6 @@ article_pattern = "/a/[0-9]+/$"
 interval = "{interval}"
 """)
     return path
-
-
-def status_kib(pid: int, field: str) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as fh:
-            for line in fh:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def descendants(pid: int) -> list[int]:
-    found, stack = [], [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            for task in os.listdir(f"/proc/{current}/task"):
-                with open(f"/proc/{current}/task/{task}/children") as fh:
-                    kids = [int(k) for k in fh.read().split()]
-                found += kids
-                stack += kids
-        except OSError:
-            continue
-    return found
 
 
 def crawl_memory(site: CorpusSite, pages: int, checkpoint: int, dsn: str, tmp: Path) -> None:
