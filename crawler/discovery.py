@@ -489,6 +489,18 @@ def _collect_types(node: object, types: set[str], depth: int) -> None:
             _collect_types(child, types, depth + 1)
 
 
+def classify_url(url: str, start_urls: Iterable[str] = ()) -> Classification | None:
+    """The index verdict the URL's role alone gives (start URL, site root, pagination), or None."""
+    key = url_key(url)
+    if key in {url_key(u) for u in start_urls}:
+        return Classification(PageKind.INDEX, "start_url")
+    if urlsplit(key).path in ("", "/") and not urlsplit(key).query:
+        return Classification(PageKind.INDEX, "site_root")
+    if is_pagination_url(key):
+        return Classification(PageKind.INDEX, "pagination")
+    return None
+
+
 def classify_page(
     selector: Selector,
     url: str,
@@ -505,13 +517,10 @@ def classify_page(
     og:type=website. Likewise a dated URL with a slug (/2024/04/some-story) is not called an
     index on og:type=website alone (seen on a public broadcaster's article pages).
     """
+    by_url = classify_url(url, start_urls)
+    if by_url is not None:
+        return by_url
     key = url_key(url)
-    if key in {url_key(u) for u in start_urls}:
-        return Classification(PageKind.INDEX, "start_url")
-    if urlsplit(key).path in ("", "/") and not urlsplit(key).query:
-        return Classification(PageKind.INDEX, "site_root")
-    if is_pagination_url(key):
-        return Classification(PageKind.INDEX, "pagination")
 
     types = jsonld_types(selector)
     if types & ARTICLE_TYPES:

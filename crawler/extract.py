@@ -21,12 +21,14 @@ from itertools import groupby
 import trafilatura
 from cssselect import GenericTranslator, SelectorError
 from lxml import etree
+from parsel import Selector
 from trafilatura.metadata import extract_metadata
 from trafilatura.utils import load_html
 from trafilatura.xpaths import BODY_XPATH
 
 from crawler import boilerplate, script_text
 from crawler import metadata as md
+from crawler.interstitial import stand_in_reason
 from crawler.records import Article, Page
 from crawler.title import choose_title
 
@@ -118,13 +120,15 @@ def extract_html(html: str, url: str | None = None, overrides: Overrides = NO_OV
 def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: str | None = None,
                  overrides: Overrides = NO_OVERRIDES) -> Extraction:
     try:
-        result = _extract(page.html, page.url, page.fetched_at, overrides)
+        result = _extract(page.html, page.url, page.fetched_at, overrides, page.status)
     except Exception:
         return Extraction(None, "unparseable")
     if result[0] is None:
         return Extraction(None, "unparseable")
     article, signals = result
     article.source, article.http_status = page.source, page.status
+    if signals["stand_in"] is not None:
+        return Extraction(None, signals["stand_in"])
 
     url_matches = bool(article_pattern and re.search(article_pattern, page.url))
     declared_article = signals["declared_article"]
@@ -146,7 +150,7 @@ def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: s
 
 
 def _extract(html: str, url: str | None, fetched_at: datetime,
-             overrides: Overrides = NO_OVERRIDES) -> tuple[Article | None, dict]:
+             overrides: Overrides = NO_OVERRIDES, status: int = 200) -> tuple[Article | None, dict]:
     if not html or not html.strip():
         return None, {}
     tree = load_html(html)
@@ -233,7 +237,7 @@ def _extract(html: str, url: str | None, fetched_at: datetime,
         tags=tags,
         field_sources=sources,
     )
-    signals = _signals(pm, node, tree, text)
+    signals = _signals(pm, node, tree, text, status)
     return article, signals
 
 
@@ -557,7 +561,7 @@ def _tags(pm: md.PageMeta, node: dict | None) -> list[str]:
     return [t for t in tags if not (t.casefold() in seen or seen.add(t.casefold()))]
 
 
-def _signals(pm: md.PageMeta, node: dict | None, tree, text: str) -> dict:
+def _signals(pm: md.PageMeta, node: dict | None, tree, text: str, status: int) -> dict:
     og_type = (pm.first("og:type") or "").lower()
     declared_article = node is not None or og_type == "article" or og_type.startswith("article")
     declared_index = og_type == "website" or bool(pm.jsonld_types & md.INDEX_TYPES)
@@ -568,4 +572,7 @@ def _signals(pm: md.PageMeta, node: dict | None, tree, text: str) -> dict:
         "declared_index": declared_index,
         "many_links": links >= 30,
         "link_heavy": links >= 30 and len(text) < 40 * links,
+        # Checked here too, on the tree parsed anyway: a crawl that needs no tree of its own for a page
+        # (an article URL from a feed, no links followed) hands it over unchecked.
+        "stand_in": stand_in_reason(Selector(root=tree), status),
     }

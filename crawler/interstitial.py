@@ -13,6 +13,7 @@ import re
 
 from parsel import Selector
 
+STAND_IN_REASONS = frozenset({"bot_challenge", "consent_wall", "paywall", "js_shell"})
 # Readable text (paragraphs, headings, list items outside scripts) below which a marked page is a stand-in.
 THIN_TEXT_CHARS = 700
 

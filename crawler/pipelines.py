@@ -14,6 +14,7 @@ from pathlib import Path
 from scrapy.exceptions import DropItem
 
 from crawler.extract import NO_OVERRIDES, Overrides
+from crawler.interstitial import STAND_IN_REASONS
 from crawler.pool import ExtractorPool, worker_count
 from crawler.records import Page
 from crawler.spool import SpoolWriteError, SpoolWriter
@@ -64,7 +65,10 @@ class ExtractAndSpoolPipeline:
             stats.inc_value(f"newsingest/not_article/{extraction.reason}")
             if extraction.reason == "unparseable":
                 stats.inc_value("newsingest/errors/unparseable")
-            logger.debug("page_not_article", extra={"url": item.url, "reason": extraction.reason})
+            # A stand-in (consent wall, bot challenge ...) is news to the operator; a short page is not.
+            level = logging.INFO if extraction.reason in STAND_IN_REASONS else logging.DEBUG
+            logger.log(level, "page_not_article", extra={"url": item.url, "reason": extraction.reason,
+                                                          "source": self.source})
             _fetch_state(self.crawler).extracted(item.url, None, f"not_article:{extraction.reason}")
             raise DropItem(extraction.reason, log_level="DEBUG")
         try:

@@ -173,6 +173,23 @@ def test_stand_in_pages_are_counted_and_not_stored(small_site, db, run_cli, tmp_
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 1
 
 
+def test_stand_in_behind_an_article_url_from_a_feed_is_counted_and_not_stored(small_site, db, run_cli, tmp_path,
+                                                                             data_dir):
+    # An article URL from a feed with no links to follow goes to extraction unparsed by the spider:
+    # the extraction worker must recognise the stand-in.
+    walled = small_site.articles[0]
+    small_site.custom[walled.path] = (200, CONSENT)
+    source = source_block("feed", feeds=[small_site.url("/feeds/rss.xml")], follow_links=False,
+                          article_pattern=r"/20[0-9][0-9]/[0-9][0-9]/")
+    result = run(run_cli, tmp_path, data_dir, source, ("feed",))
+    assert result.returncode == 0, result.stderr[-3000:]
+    walled_urls = [e["url"] for e in events(result, "page_not_article") if e["reason"] == "consent_wall"]
+    assert [u.split("?")[0] for u in walled_urls] == [small_site.url(walled.path)]
+    assert events(result, "crawl_finished")[0]["not_article_reasons"] == {"consent_wall": 1}
+    stored = {u for (u,) in db.execute("SELECT canonical_url FROM articles")}
+    assert stored == {small_site.url(a.path) for a in small_site.articles[1:]}
+
+
 def test_content_types_we_parse():
     from crawler.politeness import is_parsed_content_type
 

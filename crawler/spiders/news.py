@@ -43,6 +43,7 @@ from crawler.discovery import (
     SitemapKind,
     UrlFilter,
     classify_page,
+    classify_url,
     extract_links,
     is_pagination_url,
     next_page_links,
@@ -289,6 +290,11 @@ class NewsSpider(scrapy.Spider):
 
         The parsed tree lives only in here: a page then waits for an extraction worker holding its text
         alone, not a tree several times that size (with 32 downloads in flight, hundreds of MB)."""
+        if not self.follow and via in ("feed", "sitemap") and self._article_by_url(response.url):
+            # Nothing here needs the page's tree: its URL makes it an article and no links are wanted.
+            # The extraction worker, which parses the page anyway, checks it for stand-ins.
+            self._observe(response, KIND_PAGE, hash_body=False)
+            return self._page(response, via), []
         selector = Selector(response=response)
         if via == "url":
             reason = stand_in_reason(selector, response.status)
@@ -384,6 +390,10 @@ class NewsSpider(scrapy.Spider):
         if headers:
             meta["handle_httpstatus_list"] = [304]
         return headers
+
+    def _article_by_url(self, url: str) -> bool:
+        """classify_page's verdict for this URL is article whatever the page holds."""
+        return self.url_filter.is_article_url(url) and classify_url(url, self.source.start_urls) is None
 
     def _follow_links(self, links: list[tuple[str, bool]], hops: int) -> Iterator[Request]:
         filt = self.url_filter
