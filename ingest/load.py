@@ -79,6 +79,11 @@ def _clean(value: str | None) -> str | None:
 
 
 def to_row(article: Article) -> articles_sql.ArticleRow:
+    """The record as the articles table stores it. Raises ValueError for a value no column can hold."""
+    # The staging COPY is binary, where an int4 out of range is wrapped around by the client instead
+    # of refused by the server: refuse it here.
+    if article.http_status is not None and not 0 <= article.http_status <= 999:
+        raise ValueError(f"http_status out of range: {article.http_status}")
     text = _clean(article.text) or ""
     # The crawl's workers fingerprint the text they extracted; a record without fingerprints (an older
     # spool file) or whose text had to be cleaned here gets them computed now.

@@ -131,15 +131,31 @@ def test_a_url_fetched_again_in_a_later_segment_keeps_its_first_text_as_a_versio
 
 
 def test_segment_postgres_rejects_is_set_aside_and_the_rest_of_its_run_loads(db, tmp_path):
-    before = spool(tmp_path, article("https://news.example/a/"))
-    rejected = spool(tmp_path, article("https://news.example/b/", text="Other.", http_status=2**40))
-    after = spool(tmp_path, article("https://news.example/c/", text="Third."))
-    result = load_spool(db, tmp_path)
+    # The server refuses one row's data, as it would a value no column type accepts.
+    db.execute("CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+               " IF NEW.title = 'poison' THEN RAISE EXCEPTION 'refused' USING ERRCODE = 'data_exception'; END IF;"
+               " RETURN NEW; END $$")
+    db.execute("CREATE TRIGGER refuse_poison BEFORE INSERT ON articles FOR EACH ROW EXECUTE FUNCTION refuse_poison()")
+    try:
+        before = spool(tmp_path, article("https://news.example/a/"))
+        rejected = spool(tmp_path, article("https://news.example/b/", text="Other.", title="poison"))
+        after = spool(tmp_path, article("https://news.example/c/", text="Third."))
+        result = load_spool(db, tmp_path)
+    finally:
+        db.execute("DROP FUNCTION refuse_poison() CASCADE")
     assert result.bad_segments == [rejected.name]
     assert (SpoolPaths(tmp_path).bad / rejected.name).exists()
     assert not before.exists() and not after.exists()
     assert sorted(u for (u,) in db.execute("SELECT url FROM articles")) == [
         "https://news.example/a/", "https://news.example/c/"]
+
+
+def test_status_code_no_column_can_hold_sets_the_segment_aside_instead_of_storing_a_wrong_value(db, tmp_path):
+    rejected = spool(tmp_path, article("https://news.example/b/", http_status=2**40))
+    result = load_spool(db, tmp_path)
+    assert result.bad_segments == [rejected.name]
+    assert (SpoolPaths(tmp_path).bad / rejected.name).exists()
+    assert count(db) == 0
 
 
 def test_nul_bytes_and_lone_surrogates_are_stored_cleanly(db, tmp_path):
