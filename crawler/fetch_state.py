@@ -67,7 +67,7 @@ class FetchState:
     url: str
     source: str
     kind: str = KIND_PAGE
-    status: str = ""  # 200, 304, article, index, not_article:<reason>, error:<kind>
+    status: str = ""  # 200, 304, article, index, not_article:<reason>, error:<kind>, redirect
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None
@@ -77,6 +77,7 @@ class FetchState:
     next_due_at: datetime | None = None
     revisit_seconds: float | None = None
     consecutive_failures: int = 0
+    redirect_to: str | None = None  # status "redirect": the state key of where the redirects ended
 
     _DATES = ("first_fetched_at", "last_fetched_at", "last_changed_at", "next_due_at")
 
@@ -142,6 +143,9 @@ class FetchStateBook:
 
     def should_fetch_article(self, url: str, now: datetime, lastmod: datetime | None = None) -> bool:
         state = self.previous.get(state_key(url))
+        if state is not None and state.redirect_to:
+            # Fetching a URL that redirected means fetching its target: the target's state decides.
+            state = self.previous.get(state.redirect_to)
         if state is None or state.kind != KIND_ARTICLE:
             return True
         return self.policy.is_due(state, now, lastmod)
@@ -178,6 +182,7 @@ class FetchStateBook:
         state = self._update(url, kind, now)
         state.consecutive_failures = 0
         state.status = str(status)
+        state.redirect_to = None
         if status == 304:
             self._settle(state, changed=False, now=now)
             return
@@ -207,6 +212,19 @@ class FetchStateBook:
             self.status(url, status, now)
         else:
             self.content(url, text_hash(text), now, status=status, kind=KIND_ARTICLE)
+
+    def redirected(self, urls: list[str], target: str, now: datetime) -> None:
+        """Requests for `urls` that redirects took to `target` (a feed's tracking links, http to https):
+        each is remembered as pointing there, so that the next crawl asks whether the target is due
+        instead of fetching the redirect again to find out."""
+        goal = state_key(target)
+        for url in urls:
+            if state_key(url) == goal:
+                continue
+            state = self._update(url, None, now)
+            state.status = "redirect"
+            state.redirect_to = goal
+            state.consecutive_failures = 0
 
     def status(self, url: str, status: str, now: datetime, kind: str | None = None) -> None:
         state = self._update(url, kind, now)

@@ -37,6 +37,7 @@ PRIVATE_PATH = "/private/secret-draft/"
 HUGE_PATH = "/huge/endless-live-blog/"  # streams NewsSite.huge_bytes of HTML, no Content-Length
 PDF_PATH = "/files/annual-report-2025"  # a PDF, though no extension says so, as CMS download links do
 RSS_TRACKING_QUERY = "utm_source=rss&utm_medium=rss&utm_campaign=fixture-times"
+REDIRECT_PREFIX = "/go"  # NewsSite.feed_redirects: /go/<article path> answers 301 to the article
 
 # Strings of the theme's chrome on every article page; none may survive into an extracted body.
 CHROME_STRINGS: list[str] = [
@@ -292,8 +293,9 @@ class _Renderer:
     """Renders every page of the site from one consistent snapshot of the articles."""
 
     def __init__(self, base_url: str, articles: list[FixtureArticle], rss_tracking: bool,
-                 crawl_delay: float | None = None, extra_links: tuple[str, ...] = ()):
+                 crawl_delay: float | None = None, extra_links: tuple[str, ...] = (), feed_redirects: bool = False):
         self.base = base_url
+        self.feed_redirects = feed_redirects
         self.crawl_delay = crawl_delay
         self.extra_links = extra_links
         self.chronological = sorted(articles, key=lambda a: a.published_at)
@@ -717,6 +719,8 @@ class _Renderer:
     # ---- feeds and sitemaps -------------------------------------------------------------------------
 
     def _feed_link(self, a: FixtureArticle) -> str:
+        if self.feed_redirects:
+            return self.url(REDIRECT_PREFIX + a.path)
         # Many WordPress sites append campaign parameters to feed links; the crawler must
         # canonicalise them away rather than fetch the article twice.
         return self.url(a.path) + (f"?{RSS_TRACKING_QUERY}" if self.rss_tracking else "")
@@ -915,6 +919,8 @@ class NewsSite:
         self.huge_bytes = 60 * 1024 * 1024  # HUGE_PATH streams this much HTML with no Content-Length
         self.pdf_bytes = 4 * 1024 * 1024
         self.custom: dict[str, tuple[int, str]] = {}  # path -> (status, HTML) served as is
+        # Feed links go through /go/<article path>, answered with a 301 to the article (click tracking).
+        self.feed_redirects = False
         self.bytes_sent: dict[str, int] = {}  # HUGE_PATH / PDF_PATH: body bytes written before the client hung up
         # Every response: (path, status); 304s show conditional requests answered.
         self.responses: list[tuple[str, int]] = []
@@ -1034,7 +1040,7 @@ class NewsSite:
         with self._lock:
             articles = list(self.articles)
         return _Renderer(self.base_url, articles, self.rss_tracking_params, self.crawl_delay,
-                         tuple(self.extra_links))
+                         tuple(self.extra_links), self.feed_redirects)
 
 
 def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
@@ -1059,6 +1065,9 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             if busy is not None:
                 status, retry_after = busy
                 self._head(status, "text/html; charset=utf-8", 0, {"Retry-After": retry_after})
+                return
+            if site.feed_redirects and bare.startswith(REDIRECT_PREFIX + "/"):
+                self._head(301, "text/html; charset=utf-8", 0, {"Location": site.url(bare[len(REDIRECT_PREFIX):])})
                 return
             if bare in (HUGE_PATH, PDF_PATH):
                 self._stream(bare, with_body)

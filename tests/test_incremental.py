@@ -14,10 +14,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from conftest import write_config
-from newssite import NewsSite, build_articles
+from newssite import REDIRECT_PREFIX, NewsSite, build_articles, spare_articles
 from test_crawl import source_block
 
-from crawler.fetch_state import KIND_ARTICLE, FetchState, RevisitPolicy, state_key
+from crawler.fetch_state import KIND_ARTICLE, FetchState, FetchStateBook, RevisitPolicy, state_key
 from ingest.tables.fetch_state import apply_fetch_states
 
 
@@ -114,6 +114,33 @@ def test_sitemap_lastmod_newer_than_our_copy_triggers_a_refetch(site, state_db, 
     crawl(run_cli, tmp_path, data_dir, state_db, source)
     assert article_requests(site) == [changed.path]
     assert stored_text(state_db, site.url(changed.path)).endswith("misnamed the river.")
+
+
+def test_feed_links_that_redirect_are_not_fetched_again_while_their_articles_are_not_due(
+    site, state_db, run_cli, tmp_path, data_dir
+):
+    site.feed_redirects = True
+    source = source_block("news", feeds=[site.url("/feeds/rss.xml")])
+    crawl(run_cli, tmp_path, data_dir, state_db, source)
+    assert {u for (u,) in state_db.execute("SELECT canonical_url FROM articles")} == set(site.article_urls())
+    new = spare_articles()[0]
+    site.add_article(new)  # the feed changes, so the second crawl reads it and meets every link again
+    site.clear_requests()
+
+    crawl(run_cli, tmp_path, data_dir, state_db, source)
+    redirects = [r.bare_path for r in site.requests if r.bare_path.startswith(REDIRECT_PREFIX)]
+    assert redirects == [REDIRECT_PREFIX + new.path]
+    assert article_requests(site) == [new.path]
+
+
+def test_a_redirect_is_followed_again_once_its_target_is_due():
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    target = _article_state(url="https://n.example/a", next_due_at=now - timedelta(minutes=1))
+    hop = FetchState(url="https://n.example/go/a", source="n", status="redirect", redirect_to=target.url)
+    book = FetchStateBook("n", {target.url: target, hop.url: hop}, RevisitPolicy())
+    assert book.should_fetch_article(hop.url, now)
+    target.next_due_at = now + timedelta(hours=1)
+    assert not book.should_fetch_article(hop.url, now)
 
 
 def test_crawl_with_the_database_down_runs_without_fetch_state(site, state_db, run_cli, tmp_path, data_dir):

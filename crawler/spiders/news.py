@@ -270,6 +270,7 @@ class NewsSpider(scrapy.Spider):
     # ------------------------------------------------------------------ pages
 
     def parse_page(self, response: Response) -> Iterator[Page | Request]:
+        self._observe_redirects(response)
         if self._not_modified(response, KIND_PAGE):
             return
         if not _is_html(response):
@@ -362,6 +363,11 @@ class NewsSpider(scrapy.Spider):
             self.fetch_states.response(response.url, kind, 304, response.headers, None, datetime.now(UTC))
         self.logger.debug("not_modified", extra={"url": response.url})
         return True
+
+    def _observe_redirects(self, response: Response) -> None:
+        redirects = response.meta.get("redirect_urls")
+        if redirects and self.fetch_states is not None:
+            self.fetch_states.redirected(redirects, response.url, datetime.now(UTC))
 
     def _observe(self, response: Response, kind: str, hash_body: bool = True) -> None:
         if self.fetch_states is not None:

@@ -1,4 +1,4 @@
-"""SQL for the fetch_state table (migration 0004): read one source's state at crawl start, apply the
+"""SQL for the fetch_state table (migrations 0004, 0007): read one source's state at crawl start, apply the
 state files crawls leave in <spool>/state/ (crawler/fetch_state.py).
 
 `apply_fetch_states(conn, spool_root)` is the loader's hook: each file is applied in its own
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 
 _COLUMNS = (
     "url", "source", "kind", "status", "etag", "last_modified", "content_hash", "first_fetched_at",
-    "last_fetched_at", "last_changed_at", "next_due_at", "revisit_seconds", "consecutive_failures",
+    "last_fetched_at", "last_changed_at", "next_due_at", "revisit_seconds", "consecutive_failures", "redirect_to",
 )
 
 _UPSERT = f"""
@@ -38,6 +38,7 @@ ON CONFLICT (url) DO UPDATE SET
     next_due_at = EXCLUDED.next_due_at,
     revisit_seconds = EXCLUDED.revisit_seconds,
     consecutive_failures = EXCLUDED.consecutive_failures,
+    redirect_to = EXCLUDED.redirect_to,
     updated_at = now()
 WHERE fetch_state.last_fetched_at IS NULL OR EXCLUDED.last_fetched_at >= fetch_state.last_fetched_at
 """
