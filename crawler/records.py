@@ -72,6 +72,9 @@ class Article:
         if unknown:
             raise ValueError(f"unknown article fields: {sorted(unknown)}")
         values = dict(data)
+        for f in dataclasses.fields(cls):
+            if f.name in values:
+                _check_type(f.name, f.type, values[f.name])
         for name in cls._DATETIME_FIELDS:
             if values.get(name) is not None:
                 parsed = datetime.fromisoformat(values[name])
@@ -83,3 +86,23 @@ class Article:
     @classmethod
     def from_json(cls, line: str) -> Article:
         return cls.from_dict(json.loads(line))
+
+
+# What a spool record's JSON value must be for each annotation of Article (datetimes travel as ISO text).
+_JSON_TYPES = {
+    "str": lambda v: isinstance(v, str),
+    "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "datetime": lambda v: isinstance(v, str),
+    "list[str]": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "dict[str, str]": lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
+}
+
+
+def _check_type(name: str, annotation: str, value: object) -> None:
+    """A record from disk may hold anything JSON does: a value of the wrong type would be stored wrong
+    (a string of authors as one name per letter) or break the loader, so it makes the record corrupt."""
+    expected = annotation.removesuffix(" | None")
+    if value is None and expected != annotation:
+        return
+    if not _JSON_TYPES[expected](value):
+        raise ValueError(f"{name} is not {expected}: {json.dumps(value, ensure_ascii=False)[:60]}")

@@ -8,9 +8,10 @@ import time
 from datetime import UTC, datetime, timedelta
 
 import psycopg
+import pytest
 
 from crawler.records import Article
-from crawler.spool import SpoolPaths, SpoolWriter
+from crawler.spool import SpoolPaths, SpoolWriter, read_segment
 from ingest.load import load_spool
 
 FETCHED = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
@@ -110,6 +111,23 @@ def test_corrupt_segment_is_set_aside_and_others_load(db, tmp_path):
     assert result.bad_segments == [broken.name]
     assert (paths.bad / broken.name).exists()
     assert count(db) == 1
+
+
+@pytest.mark.parametrize("field, value", [
+    ("authors", "Jane Doe"), ("title", 123), ("tags", None), ("field_sources", []), ("http_status", "200"),
+])
+def test_record_with_a_value_of_the_wrong_type_sets_its_segment_aside_naming_the_field(db, tmp_path, field, value):
+    good = spool(tmp_path, article("https://news.example/a/"))
+    paths = SpoolPaths(tmp_path)
+    record = {**article("https://news.example/b/").to_dict(), field: value}
+    wrong = paths.ready / ("0000-wrong" + good.suffix)
+    wrong.write_text(json.dumps(record) + "\n")
+    with pytest.raises(ValueError, match=f"line 1: {field} is not"):
+        read_segment(wrong)
+    result = load_spool(db, tmp_path)
+    assert result.bad_segments == [wrong.name]
+    assert (paths.bad / wrong.name).exists()
+    assert [u for (u,) in db.execute("SELECT url FROM articles")] == ["https://news.example/a/"]
 
 
 def test_several_segments_of_a_run_load_in_one_go_and_each_is_recorded(db, tmp_path):
