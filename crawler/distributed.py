@@ -8,6 +8,10 @@ shared dupefilter, so no URL is fetched by two workers. What it lacks, this modu
   generation, so the next scheduled crawl starts from a fresh frontier instead of finding every URL
   "seen", and nobody has to flush keys while another worker still uses them. The last worker out
   gives the generation's keys a short expiry.
+- Riding out a Redis outage. `FrontierScheduler` (scrapy-redis' scheduler) holds the links found
+  while Redis is away and lets the requests in flight finish; when Redis answers again within
+  `[crawl] redis_outage_grace` it queues what it held and the crawl goes on (`frontier_restored`),
+  else the worker stops with finish reason `frontier_lost`. Either way what it fetched is in its spool.
 - Closing together. Scrapy closes a spider as soon as its own scheduler and downloader are idle;
   with a shared queue that is too early while another worker may still push links. `SharedFrontier`
   keeps an idle worker open while another worker of its generation is busy, and wakes it quickly when
@@ -20,6 +24,7 @@ Keys (prefix newsingest:<source>): `:generation` (current id), `:generation_seq`
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
@@ -28,14 +33,17 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from redis.exceptions import RedisError
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
+from scrapy_redis.scheduler import Scheduler
 
 logger = logging.getLogger(__name__)
 
 REDIS_URL_SETTING = "REDIS_URL"
 GENERATION_SETTING = "NEWSINGEST_FRONTIER_PREFIX"  # newsingest:<source>:<gen>
 WORKER_SETTING = "NEWSINGEST_WORKER_ID"
+OUTAGE_GRACE_SETTING = "NEWSINGEST_FRONTIER_OUTAGE_GRACE"  # seconds; [crawl] redis_outage_grace
 
 HEARTBEAT_SECONDS = 1.0
 WORKER_TIMEOUT = 15.0  # a worker silent this long is gone (killed); its generation may end without it
@@ -93,9 +101,9 @@ def join_frontier(redis_url: str, source: str) -> Frontier:
     return frontier
 
 
-def scrapy_redis_settings(redis_url: str, frontier: Frontier) -> dict[str, Any]:
+def scrapy_redis_settings(redis_url: str, frontier: Frontier, outage_grace: float) -> dict[str, Any]:
     return {
-        "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
+        "SCHEDULER": "crawler.distributed.FrontierScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",
         "SCHEDULER_QUEUE_KEY": frontier.queue_key,
@@ -105,7 +113,85 @@ def scrapy_redis_settings(redis_url: str, frontier: Frontier) -> dict[str, Any]:
         REDIS_URL_SETTING: redis_url,
         GENERATION_SETTING: frontier.prefix,
         WORKER_SETTING: frontier.worker_id,
+        OUTAGE_GRACE_SETTING: outage_grace,
     }
+
+
+class FrontierScheduler(Scheduler):
+    """scrapy-redis' scheduler, made to survive Redis going away in the middle of a crawl.
+
+    Unmodified, every call the engine makes raises while Redis is down, and the crawl neither
+    progresses nor ends. Here an outage makes the worker hold the links it finds and report nothing
+    to take; the engine asks again on its heartbeat, and each time Redis is tried again."""
+
+    def __init__(self, *args: Any, outage_grace: float = 60.0, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.outage_grace = outage_grace
+        self._held: list[Any] = []
+        self._down_since: float | None = None
+        self._gave_up = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> FrontierScheduler:
+        scheduler = super().from_crawler(crawler)
+        scheduler.outage_grace = crawler.settings.getfloat(OUTAGE_GRACE_SETTING, scheduler.outage_grace)
+        return scheduler
+
+    def enqueue_request(self, request: Any) -> bool:
+        if self._down_since is None:
+            try:
+                return super().enqueue_request(request)
+            except RedisError as exc:
+                self._lost(exc)
+        self._held.append(request)
+        return True
+
+    def next_request(self) -> Any:
+        if self._down_since is not None and not self._restored():
+            return None
+        try:
+            return super().next_request()
+        except RedisError as exc:
+            self._lost(exc)
+            return None
+
+    def has_pending_requests(self) -> bool:
+        if self._down_since is not None:
+            return not self._gave_up  # unknown until Redis answers: keep the engine asking
+        try:
+            return super().has_pending_requests()
+        except RedisError as exc:
+            self._lost(exc)
+            return True
+
+    def _lost(self, exc: Exception) -> None:
+        self._down_since = time.monotonic()
+        logger.warning("frontier_unavailable", extra={"error": str(exc), "grace_seconds": self.outage_grace})
+
+    def _restored(self) -> bool:
+        assert self._down_since is not None
+        try:
+            self.server.ping()
+            held, self._held = self._held, []
+            for request in held:
+                # Marked seen, then queued without asking the dupefilter: the call that failed may have
+                # marked it already, and a link fetched twice costs less than a link dropped.
+                self.df.request_seen(request)
+                self.queue.push(request)
+        except RedisError as exc:
+            if not self._gave_up and time.monotonic() - self._down_since > self.outage_grace:
+                self._give_up(exc)
+            return False
+        logger.info("frontier_restored", extra={"outage_seconds": round(time.monotonic() - self._down_since, 1),
+                                                "requests_queued": len(held)})
+        self._down_since = None
+        return True
+
+    def _give_up(self, exc: Exception) -> None:
+        self._gave_up = True
+        logger.error("frontier_lost", extra={"error": str(exc), "outage_seconds": round(
+            time.monotonic() - self._down_since, 1), "requests_dropped": len(self._held)})
+        asyncio.ensure_future(self.spider.crawler.engine.close_spider_async(reason="frontier_lost"))
 
 
 class SharedFrontier:

@@ -99,7 +99,7 @@ def run_crawl(
         }
     )
     if config.crawl.redis_url and not urls:
-        settings.update(_distributed_settings(config.crawl.redis_url, source))
+        settings.update(_distributed_settings(config.crawl.redis_url, source, config.crawl.redis_outage_grace))
     # Best effort: with the database down the crawl goes on without it (fetch_state_unavailable).
     previous = load_previous_for(config, source) if config.crawl.incremental and not urls else None
     structlog.contextvars.bind_contextvars(run_id=run_id, source=source.name)
@@ -164,7 +164,7 @@ def run_crawl(
     return summary
 
 
-def _distributed_settings(redis_url: str, source: Source) -> dict:
+def _distributed_settings(redis_url: str, source: Source, outage_grace: float) -> dict:
     """scrapy-redis scheduler settings for the source's shared frontier; none (a local crawl, with a
     warning) when Redis cannot be reached: other workers may then fetch some URLs again, and the
     loader's merge still keeps every article once."""
@@ -175,4 +175,4 @@ def _distributed_settings(redis_url: str, source: Source) -> dict:
     except Exception as exc:
         log.warning("redis_unavailable", redis=mask_secrets(redis_url), error=str(exc))
         return {}
-    return scrapy_redis_settings(redis_url, frontier)
+    return scrapy_redis_settings(redis_url, frontier, outage_grace)

@@ -91,6 +91,7 @@ class CrawlSettings:
     archive: bool = False
     archive_max_bytes: int = 100 * 1024 * 1024
     redis_url: str | None = None
+    redis_outage_grace: float = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,6 +246,7 @@ def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
         archive=v.boolean(table, "archive", p, d["archive"]),
         archive_max_bytes=v.integer(table, "archive_max_bytes", p, d["archive_max_bytes"], minimum=1024 * 1024),
         redis_url=v.optional_str(table, "redis_url", p) or None,
+        redis_outage_grace=v.duration(table, "redis_outage_grace", p, d["redis_outage_grace"]),
     )
 
 

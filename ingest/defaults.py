@@ -47,6 +47,8 @@ CRAWL = {
     "archive_max_bytes": 100 * 1024 * 1024,
     # Distributed mode: crawl workers on any number of machines share each source's frontier here.
     "redis_url": None,
+    # Seconds a worker waits for Redis to come back in the middle of a crawl before it stops (frontier_lost).
+    "redis_outage_grace": 60,
 }
 
 LOAD = {

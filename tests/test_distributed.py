@@ -6,8 +6,11 @@ No URL is fetched by both, and together they load every article once.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 
 import pytest
@@ -95,3 +98,97 @@ def test_with_redis_down_a_worker_crawls_alone_and_says_so(site, db, run_cli, tm
     assert "redis_unavailable" in result.stderr
     assert "secret" not in result.stderr
     assert {u for (u,) in db.execute("SELECT canonical_url FROM articles")} == set(site.article_urls())
+
+
+# ------------------------------------------------------------------------------ Redis outage mid-crawl
+
+
+class PrivateRedis:
+    """A redis-server of the test's own, on a free port, that the test may stop and start again.
+    Append-only persistence in a temporary directory: a restart finds the frontier as it was."""
+
+    def __init__(self, directory):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.directory = directory
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes",
+             "--dir", str(self.directory)], stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path):
+    if shutil.which("redis-server") is None:
+        pytest.skip("no redis-server binary to start a private Redis")
+    directory = tmp_path / "redis"
+    directory.mkdir()
+    server = PrivateRedis(directory)
+    server.start()
+    yield server
+    server.stop()
+
+
+def crawl_through_an_outage(site, private_redis, tmp_path, database_url, *, grace: str, down_for: float | None):
+    """Start a worker, stop Redis once it has fetched a few articles, start Redis again after
+    `down_for` seconds (never if None); returns the worker's (returncode, stderr)."""
+    site.article_delay = 0.3  # serialised, so the crawl is still going when Redis stops
+    data_dir = tmp_path / "machine"
+    data_dir.mkdir()
+    source = source_block("outage", feeds=[site.url("/feeds/rss.xml")])
+    config = write_config(tmp_path / "worker.toml", data_dir, source, redis_url=f'"{private_redis.url}"',
+                          redis_outage_grace=grace, extract_workers="1")
+    worker = start_worker(config, data_dir, database_url, "outage")
+    try:
+        deadline = time.monotonic() + 60
+        while len(article_paths(site)) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        private_redis.stop()
+        if down_for is not None:
+            time.sleep(down_for)
+            private_redis.start()
+        _, err = worker.communicate(timeout=120)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    return worker.returncode, err
+
+
+def article_paths(site) -> set[str]:
+    return {r.bare_path for r in site.requests if site.article_at(r.path) is not None}
+
+
+def test_redis_back_within_the_grace_lets_the_crawl_finish_with_every_article(
+    site, db, database_url, private_redis, tmp_path
+):
+    returncode, err = crawl_through_an_outage(site, private_redis, tmp_path, database_url, grace="30", down_for=2)
+    assert returncode == 0, err[-3000:]
+    assert "frontier_unavailable" in err and "frontier_restored" in err
+    assert {u for (u,) in db.execute("SELECT canonical_url FROM articles")} == set(site.article_urls())
+
+
+def test_redis_gone_past_the_grace_stops_the_worker_with_frontier_lost_and_keeps_what_it_fetched(
+    site, db, database_url, private_redis, tmp_path
+):
+    returncode, err = crawl_through_an_outage(site, private_redis, tmp_path, database_url, grace="2", down_for=None)
+    assert returncode != 0
+    assert "frontier_lost" in err
+    fetched = {site.url(path) for path in article_paths(site)}
+    assert {u for (u,) in db.execute("SELECT canonical_url FROM articles")} == fetched
