@@ -127,7 +127,8 @@ class FrontierScheduler(Scheduler):
     def __init__(self, *args: Any, outage_grace: float = 60.0, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.outage_grace = outage_grace
-        self._held: list[Any] = []
+        # Links found while Redis is away, each with whether to queue it without asking the dupefilter.
+        self._held: list[tuple[Any, bool]] = []
         self._down_since: float | None = None
         self._gave_up = False
 
@@ -138,13 +139,17 @@ class FrontierScheduler(Scheduler):
         return scheduler
 
     def enqueue_request(self, request: Any) -> bool:
-        if self._down_since is None:
-            try:
-                return super().enqueue_request(request)
-            except RedisError as exc:
-                self._lost(exc)
-        self._held.append(request)
-        return True
+        if self._down_since is not None:
+            self._held.append((request, False))
+            return True
+        try:
+            return super().enqueue_request(request)
+        except RedisError as exc:
+            self._lost(exc)
+            # The failed call may have marked it seen without queueing it: the dupefilter would then drop
+            # it for good. A link fetched twice costs less than a link never fetched.
+            self._held.append((request, True))
+            return True
 
     def next_request(self) -> Any:
         if self._down_since is not None and not self._restored():
@@ -157,7 +162,7 @@ class FrontierScheduler(Scheduler):
 
     def has_pending_requests(self) -> bool:
         if self._down_since is not None:
-            return not self._gave_up  # unknown until Redis answers: keep the engine asking
+            return True  # unknown until Redis answers; the grace, not an idle engine, ends the wait
         try:
             return super().has_pending_requests()
         except RedisError as exc:
@@ -169,21 +174,25 @@ class FrontierScheduler(Scheduler):
         logger.warning("frontier_unavailable", extra={"error": str(exc), "grace_seconds": self.outage_grace})
 
     def _restored(self) -> bool:
+        """Whether Redis answers again, with what was held queued; gives up once the grace has passed."""
         assert self._down_since is not None
+        queued = len(self._held)
         try:
             self.server.ping()
-            held, self._held = self._held, []
-            for request in held:
-                # Marked seen, then queued without asking the dupefilter: the call that failed may have
-                # marked it already, and a link fetched twice costs less than a link dropped.
-                self.df.request_seen(request)
-                self.queue.push(request)
+            while self._held:
+                request, regardless = self._held[0]
+                if regardless:
+                    self.df.request_seen(request)
+                    self.queue.push(request)
+                else:
+                    super().enqueue_request(request)
+                self._held.pop(0)
         except RedisError as exc:
             if not self._gave_up and time.monotonic() - self._down_since > self.outage_grace:
                 self._give_up(exc)
             return False
         logger.info("frontier_restored", extra={"outage_seconds": round(time.monotonic() - self._down_since, 1),
-                                                "requests_queued": len(held)})
+                                                "requests_queued": queued})
         self._down_since = None
         return True
 
