@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit, urlunsplit
 
+from crawler.records import check_json_type
+
 logger = logging.getLogger(__name__)
 
 STATE_DIR = "state"
@@ -90,8 +92,10 @@ class FetchState:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FetchState:
-        known = {f.name for f in dataclasses.fields(cls)}
-        values = {k: v for k, v in data.items() if k in known}
+        fields = {f.name: f.type for f in dataclasses.fields(cls)}
+        values = {k: v for k, v in data.items() if k in fields}
+        for name, value in values.items():
+            check_json_type(name, fields[name], value)
         for name in cls._DATES:
             value = values.get(name)
             if isinstance(value, str):

@@ -74,7 +74,7 @@ class Article:
         values = dict(data)
         for f in dataclasses.fields(cls):
             if f.name in values:
-                _check_type(f.name, f.type, values[f.name])
+                check_json_type(f.name, f.type, values[f.name])
         for name in cls._DATETIME_FIELDS:
             if values.get(name) is not None:
                 parsed = datetime.fromisoformat(values[name])
@@ -88,19 +88,21 @@ class Article:
         return cls.from_dict(json.loads(line))
 
 
-# What a spool record's JSON value must be for each annotation of Article (datetimes travel as ISO text).
+# What a JSON value read back from disk must be for each field annotation (datetimes travel as ISO text).
 _JSON_TYPES = {
     "str": lambda v: isinstance(v, str),
     "int": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "float": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
     "datetime": lambda v: isinstance(v, str),
     "list[str]": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
     "dict[str, str]": lambda v: isinstance(v, dict) and all(isinstance(x, str) for x in v.values()),
 }
 
 
-def _check_type(name: str, annotation: str, value: object) -> None:
-    """A record from disk may hold anything JSON does: a value of the wrong type would be stored wrong
-    (a string of authors as one name per letter) or break the loader, so it makes the record corrupt."""
+def check_json_type(name: str, annotation: str, value: object) -> None:
+    """Raises ValueError unless `value` fits the field annotation. A record read from disk may hold
+    anything JSON does: a value of the wrong type would be stored wrong (a string of authors as one
+    name per letter) or break the loader, so it makes the record corrupt."""
     expected = annotation.removesuffix(" | None")
     if value is None and expected != annotation:
         return

@@ -9,6 +9,7 @@ ingest/load.py calls it yet (a second call finds nothing to apply).
 
 from __future__ import annotations
 
+import json
 import time
 from datetime import UTC, datetime, timedelta
 
@@ -214,3 +215,16 @@ def test_a_crawl_cut_short_by_its_page_budget_reads_its_listings_in_full_next_ti
     assert "if-none-match" not in feed.headers  # a 304 would hide the articles the budget left out
     assert len(set(article_requests(site))) == 2  # two more; the known two are not due
     assert state_db.execute("SELECT count(*) FROM articles").fetchone()[0] == 4
+
+
+def test_a_state_file_with_a_value_of_the_wrong_type_is_set_aside_and_the_others_apply(state_db, tmp_path):
+    spool = tmp_path / "spool"
+    now = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    book = FetchStateBook("n", None, RevisitPolicy())
+    book.response("https://n.example/feed", "document", 200, {}, b"feed", now)
+    good = book.write(spool, "good")
+    wrong = good.with_name("0-" + good.name)
+    wrong.write_text(json.dumps({"url": "https://n.example/a", "source": "n", "consecutive_failures": "many"}) + "\n")
+    assert apply_fetch_states(state_db, spool) == 1
+    assert wrong.with_name(wrong.name + ".bad").exists()
+    assert state_db.execute("SELECT url FROM fetch_state").fetchall() == [("https://n.example/feed",)]
