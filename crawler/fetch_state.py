@@ -308,10 +308,9 @@ def load_previous(database_url: str | None, source: str, timeout: float = 5.0) -
         with psycopg.connect(database_url, connect_timeout=max(1, int(timeout))) as conn:
             rows = read_states(conn, source)
     except Exception as exc:  # any failure: crawl without state
-        from ingest.logs import mask_secrets
+        from ingest.logs import error_text, mask_secrets
 
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        logger.warning("fetch_state_unavailable", extra={"source": source, "error": mask_secrets(reason)})
+        logger.warning("fetch_state_unavailable", extra={"source": source, "error": mask_secrets(error_text(exc))})
         return None
     states = {row.url: row for row in rows}
     logger.info("fetch_state_loaded", extra={"source": source, "urls": len(states)})

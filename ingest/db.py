@@ -15,7 +15,7 @@ from pathlib import Path
 import psycopg
 
 from ingest.config import Config
-from ingest.logs import mask_secrets
+from ingest.logs import error_text, mask_secrets
 
 CONNECT_TIMEOUT = 10  # seconds; a server that is down should fail fast with a clear message
 
@@ -51,5 +51,4 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
     try:
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT)
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
-        raise DatabaseUnavailable(f"cannot connect to {mask_secrets(dsn)}: {reason}") from exc
+        raise DatabaseUnavailable(f"cannot connect to {mask_secrets(dsn)}: {error_text(exc)}") from exc

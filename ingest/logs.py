@@ -47,6 +47,18 @@ class _QuietLibraries(logging.Filter):
         return threshold is None or record.levelno >= max(threshold, self.level)
 
 
+def error_text(exc: BaseException) -> str:
+    """An exception as one line for a log field. PostgreSQL's primary message when the server sent one
+    (without the LINE and caret lines psycopg appends, whose last line alone says nothing); else every
+    line of the text, joined: a refused connection's cause and its hint are on different lines."""
+    diag = getattr(exc, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if primary:
+        return primary
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return " ".join(lines) or type(exc).__name__
+
+
 def mask_secrets(value: str) -> str:
     """The text with every URL password and every password=... value replaced by '***'."""
     return _KV_PASSWORD.sub(r"\1***", _DSN_PASSWORD.sub(r"\1***@", value))

@@ -39,6 +39,7 @@ from crawler.spool import SpoolPaths, recover_orphans, write_run_summary
 from ingest.config import Config, Source
 from ingest.db import DatabaseUnavailable, connect, resolve_dsn
 from ingest.load import load_spool
+from ingest.logs import error_text
 from ingest.migrate import migrate
 from ingest.tables import runs as runs_sql
 
@@ -169,7 +170,7 @@ class Daemon:
                 log.info("schema_migrated", applied=applied)
         except (DatabaseUnavailable, psycopg.Error) as exc:
             # Crawls need no database; loads will retry (and migrate) when it is back.
-            log.error("database_unavailable", error=str(exc).strip())
+            log.error("database_unavailable", error=error_text(exc))
 
     def _on_signal(self, signum, _frame) -> None:
         self._signals += 1
@@ -311,7 +312,7 @@ class Daemon:
             except (DatabaseUnavailable, psycopg.Error) as exc:
                 self._load_failures += 1
                 retry_in = min(self.config.load_interval * 2 ** (self._load_failures - 1), _MAX_LOAD_BACKOFF)
-                log.error("load_failed", error=str(exc).strip(), attempt=self._load_failures, retry_in=retry_in)
+                log.error("load_failed", error=error_text(exc), attempt=self._load_failures, retry_in=retry_in)
                 if not final and not self.stopping.is_set():
                     self.scheduler.modify_job("load", next_run_time=datetime.now(UTC) + timedelta(seconds=retry_in))
                 return
