@@ -1,7 +1,8 @@
 """The durable hand-off between crawling and loading: append-only segment files under the data directory.
 
 Layout under <data_dir>/spool:
-    open/    segments being written (<name>.jsonl.part); never read by the loader
+    open/    segments being written (<name>.jsonl.part), each locked (flock) by its writer while it lives;
+             never read by the loader until recover_orphans() finds the lock free (the writer died)
     ready/   closed segments (<name>.jsonl), fsynced and renamed atomically; the loader's input
     runs/    one JSON summary per finished crawl run (<run_id>.json), loaded into crawl_runs
     bad/     segments the loader could not read, set aside with an error naming them
@@ -11,6 +12,7 @@ A record is durable once its segment is in ready/. This module touches only the 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
@@ -120,9 +122,15 @@ class SpoolWriter:
 
     def _open(self) -> None:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        # The writer's pid in the name lets recover_orphans() tell a dead writer's segment from a live one.
         self._name = f"{stamp}-{self.source}-{self.run_id}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        self._fh = open(self.paths.open / (self._name + SEGMENT_SUFFIX + ".part"), "wb")
+        part = self.paths.open / (self._name + SEGMENT_SUFFIX + ".part")
+        # The lock, held until this process closes the file or dies, is how recover_orphans() tells a live
+        # writer from a dead one (a pid alone may have been reused). It is taken before the file appears
+        # under its .part name, so no recovery ever sees it unlocked while we write.
+        fresh = part.with_name(part.name + ".new")
+        self._fh = open(fresh, "wb")
+        fcntl.flock(self._fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.replace(fresh, part)
         self._count = 0
         self._opened_at = time.monotonic()
 
@@ -169,7 +177,7 @@ class SpoolWriter:
             else:
                 part.unlink()
         except OSError:
-            pass  # left in open/: recover_orphans() keeps its whole lines once this process is gone
+            pass  # left in open/, unlocked: recover_orphans() keeps its whole lines
         return SpoolWriteError(exc.errno, f"cannot write spool segment {name}: {exc.strerror or exc}")
 
     def close(self) -> None:
@@ -204,36 +212,67 @@ def segment_run_id(segment: Path) -> str:
     return fields[-3] if len(fields) >= 5 else ""
 
 
-def _writer_alive(part: Path) -> bool:
-    fields = part.name.split("-")
+def _lock_if_orphaned(part: Path):
+    """An open file of `part` holding its lock when its writer is gone (died, or closed it without
+    publishing), else None. The writer holds a lock on its open segment for its whole life; the lock
+    goes with the process, so a pid reused by another process does not keep the segment "alive"."""
     try:
-        pid = int(fields[-2])
-    except (IndexError, ValueError):
-        return False
+        fh = open(part, "rb")
+    except FileNotFoundError:
+        return None  # published or recovered meanwhile
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        # Another recovery may have moved it on between our open and our lock.
+        if os.fstat(fh.fileno()).st_ino != os.stat(part).st_ino:
+            raise FileNotFoundError(part)
+    except (BlockingIOError, FileNotFoundError):
+        fh.close()
+        return None
+    return fh
+
+
+def _open_parts(paths: SpoolPaths) -> list[Path]:
+    if not paths.open.is_dir():
+        return []
+    return sorted(paths.open.glob("*" + SEGMENT_SUFFIX + ".part"))
+
+
+def orphaned_segments(root: Path) -> list[tuple[Path, int, float]]:
+    """Open segments of writers that are gone, without touching them: (segment, complete records, mtime)."""
+    orphans = []
+    for part in _open_parts(SpoolPaths(root)):
+        fh = _lock_if_orphaned(part)
+        if fh is None:
+            continue
+        with fh:
+            records = sum(1 for line in fh if line.endswith(b"\n"))
+            orphans.append((part, records, os.fstat(fh.fileno()).st_mtime))
+    return orphans
 
 
 def recover_orphans(root: Path) -> list[tuple[Path, int]]:
-    """Close the open segments of writers that died (a crawl killed with SIGKILL): keep every complete
+    """Close the open segments of writers that are gone (a crawl killed with SIGKILL): keep every complete
     line, drop a half-written last line, and move the segment into ready/. Returns (segment, records)."""
     paths = SpoolPaths(root).create()
     recovered = []
-    for part in sorted(paths.open.glob("*" + SEGMENT_SUFFIX + ".part")):
-        if _writer_alive(part):
+    for part in _open_parts(paths):
+        fh = _lock_if_orphaned(part)
+        if fh is None:
             continue
-        data = part.read_bytes()
-        complete = data[: data.rfind(b"\n") + 1]
-        if complete:
-            final = paths.ready / part.name.removesuffix(".part")
-            write_atomically(final, complete)
-            recovered.append((final, complete.count(b"\n")))
-        part.unlink()
+        with fh:  # held until the part file is gone, so two recoveries never both publish it
+            data = fh.read()
+            complete = data[: data.rfind(b"\n") + 1]
+            if complete:
+                final = paths.ready / part.name.removesuffix(".part")
+                write_atomically(final, complete)
+                recovered.append((final, complete.count(b"\n")))
+            part.unlink()
+    for fresh in paths.open.glob("*" + SEGMENT_SUFFIX + ".part.new"):
+        # A writer died between creating its segment and naming it: nothing was written to it yet.
+        fh = _lock_if_orphaned(fresh)
+        if fh is not None:
+            with fh:
+                fresh.unlink()
     return recovered
 
 

@@ -1,5 +1,6 @@
 """Load closed spool segments into PostgreSQL, one transaction per batch of segments.
 
+First the open segments of crawls that died are closed into ready/ (crawler/spool.py: recover_orphans).
 For each segment in <spool>/ready: read and validate every record (a corrupt segment is set aside
 in <spool>/bad with an error naming it), derive canonical URL, content hash and Simhash
 (ingest/dedup.py); then, for a batch of consecutive segments of one crawl run, COPY into staging, merge
@@ -25,7 +26,7 @@ import psycopg
 import structlog
 
 from crawler.records import Article
-from crawler.spool import SpoolPaths, read_segment, segment_run_id, set_aside
+from crawler.spool import SpoolPaths, read_segment, recover_orphans, segment_run_id, set_aside
 from ingest import dedup
 from ingest.tables import articles as articles_sql
 from ingest.tables.fetch_state import apply_fetch_states
@@ -260,6 +261,14 @@ def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: Load
                  updated=loaded.updated, duplicates=loaded.duplicates)
 
 
+def recover_orphan_segments(spool_root: Path) -> int:
+    """Move the open segments of crawls that died into ready/ (their complete records); returns how many."""
+    recovered = recover_orphans(spool_root)
+    for segment, records in recovered:
+        log.warning("segment_recovered", segment=segment.name, records=records)
+    return len(recovered)
+
+
 def load_spool(conn: psycopg.Connection, spool_root: Path, *, wait: bool = True,
                daemon_id: str | None = None) -> LoadResult | None:
     """Load every closed segment and run summary waiting in the spool, and record the run in load_runs.
@@ -277,6 +286,9 @@ def load_spool(conn: psycopg.Connection, spool_root: Path, *, wait: bool = True,
         return None
     run = LoadRun(daemon_id=daemon_id, started_at=started_at)
     try:
+        # Every load, not only the daemon's start: `crawl --no-load` killed before a plain `load` must not
+        # leave its records behind.
+        recover_orphan_segments(spool_root)
         load_segments(conn, spool_root, paths.ready_segments(), result)
         apply_fetch_states(conn, spool_root)
         load_run_summaries(conn, paths, result)

@@ -35,10 +35,10 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from crawler.spool import SpoolPaths, recover_orphans, write_run_summary
+from crawler.spool import SpoolPaths, write_run_summary
 from ingest.config import Config, Source
 from ingest.db import DatabaseUnavailable, connect, resolve_dsn
-from ingest.load import load_spool
+from ingest.load import load_spool, recover_orphan_segments
 from ingest.logs import error_text
 from ingest.migrate import migrate
 from ingest.tables import runs as runs_sql
@@ -357,8 +357,8 @@ class Daemon:
     # ---------------------------------------------------------------- housekeeping
 
     def _recover_orphans(self) -> None:
-        for segment, records in recover_orphans(self.config.spool_dir):
-            log.warning("segment_recovered", segment=segment.name, records=records)
+        # Also done by every load; here too so that a database that is down does not hold them back.
+        recover_orphan_segments(self.config.spool_dir)
 
     def _housekeeping_job(self) -> None:
         self._recover_orphans()

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import psycopg
 
-from crawler.spool import SpoolPaths
+from crawler.spool import SpoolPaths, orphaned_segments
 from ingest.config import Config
 from ingest.tables.runs import LoadRun, SourceStatus, last_load_run, source_status
 
@@ -22,6 +22,7 @@ class SpoolBacklog:
     records: int
     oldest_seconds: float | None
     bad_segments: int
+    orphaned_segments: int = 0  # of `segments`: left open by crawls that died; the next load recovers them
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +58,14 @@ def spool_backlog(config: Config) -> SpoolBacklog:
     for segment in segments:
         with open(segment, "rb") as fh:
             records += sum(1 for _ in fh)
-    oldest = min((s.stat().st_mtime for s in segments), default=None)
+    times = [s.stat().st_mtime for s in segments]
+    orphans = orphaned_segments(paths.root)
+    records += sum(count for _, count, _ in orphans)
+    times += [mtime for _, _, mtime in orphans]
+    oldest = min(times, default=None)
     bad = len(list(paths.bad.iterdir())) if paths.bad.is_dir() else 0
-    return SpoolBacklog(len(segments), records, time.time() - oldest if oldest else None, bad)
+    return SpoolBacklog(len(segments) + len(orphans), records, time.time() - oldest if oldest else None, bad,
+                        len(orphans))
 
 
 def collect_status(conn: psycopg.Connection, config: Config) -> StatusReport:
@@ -92,7 +98,9 @@ def render_status(report: StatusReport) -> str:
     b = report.spool
     age = f", oldest {b.oldest_seconds:.0f} s" if b.oldest_seconds is not None else ""
     lines.append("")
-    lines.append(f"spool backlog: {b.segments} segments, {b.records} records{age}; {b.bad_segments} set aside")
+    orphaned = f" ({b.orphaned_segments} left open by crawls that died)" if b.orphaned_segments else ""
+    lines.append(f"spool backlog: {b.segments} segments{orphaned}, {b.records} records{age};"
+                 f" {b.bad_segments} set aside")
     load = report.last_load
     if load is None:
         lines.append("last load: never")

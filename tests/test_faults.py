@@ -145,6 +145,46 @@ def test_daemon_killed_with_sigkill_mid_crawl_restart_loads_each_article_once(da
         assert_each_article_loaded_once(database_url, site)
 
 
+def killed_crawl(config: Path, data_dir: Path, database_url: str, site: NewsSite) -> int:
+    """`crawl --no-load` killed with SIGKILL while it writes; returns the complete records it left in open/."""
+    site.article_delay = 0.4  # one article at a time: the crawl is still writing when it is killed
+    crawl = spool_crawl_process(config, data_dir, database_url)
+    try:
+        wait_until(lambda: open_segment_records(data_dir) >= 2, timeout=60)
+    finally:
+        kill_group(crawl.pid)
+        crawl.wait()
+    site.article_delay = 0.0
+    return open_segment_records(data_dir)
+
+
+def test_load_recovers_the_open_segment_of_a_crawl_killed_with_sigkill(database_url, tmp_path, data_dir, run_cli):
+    empty_database(database_url)
+    with NewsSite() as site:
+        config = daemon_config(tmp_path / "newsingest.toml", data_dir, site.url("/feeds/rss.xml"), interval="1h")
+        left = killed_crawl(config, data_dir, database_url, site)
+    result = run_cli("--config", str(config), "load", timeout=60)
+    assert result.returncode == 0, result.stderr
+    events = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    recovered = [e for e in events if e["event"] == "segment_recovered"]
+    assert [e["records"] for e in recovered] == [left]
+    assert article_count(database_url) == left
+    assert list(SpoolPaths(data_dir / "spool").open.iterdir()) == []
+
+
+def test_status_counts_the_open_segment_of_a_crawl_killed_with_sigkill_in_the_backlog(
+        database_url, tmp_path, data_dir, run_cli):
+    empty_database(database_url)
+    with NewsSite() as site:
+        config = daemon_config(tmp_path / "newsingest.toml", data_dir, site.url("/feeds/rss.xml"), interval="1h")
+        left = killed_crawl(config, data_dir, database_url, site)
+    result = run_cli("--config", str(config), "status", "--json", timeout=60)
+    assert result.returncode == 0, result.stderr
+    backlog = json.loads(result.stdout)["spool"]
+    assert (backlog["segments"], backlog["records"], backlog["orphaned_segments"]) == (1, left, 1)
+    assert open_segment_records(data_dir) == left  # status only reads: the load recovers it
+
+
 # ------------------------------------------------------------------------------ database outage
 
 

@@ -56,3 +56,26 @@ def test_live_writers_segment_is_left_alone(tmp_path):
     writer.append(article(1))
     assert recover_orphans(tmp_path) == []
     assert len(list(SpoolPaths(tmp_path).open.iterdir())) == 1
+
+
+def test_segment_whose_writer_pid_now_belongs_to_another_process_is_recovered(tmp_path):
+    dead_writer = (
+        "import os, sys; from datetime import UTC, datetime; from pathlib import Path;"
+        "from crawler.records import Article; from crawler.spool import SpoolWriter\n"
+        "w = SpoolWriter(Path(sys.argv[1]), 'site', 'run1')\n"
+        "w.append(Article(url='https://news.example/1/', source='site', text='t',"
+        " fetched_at=datetime.now(UTC), http_status=200, extractor_version='x'))\n"
+        "w._fh.flush(); os._exit(9)\n"
+    )
+    subprocess.run([sys.executable, "-c", dead_writer, str(tmp_path)], check=False)
+    [part] = SpoolPaths(tmp_path).open.iterdir()
+    other = subprocess.Popen(["sleep", "60"])  # a live process that is not a crawl, under the writer's pid
+    try:
+        fields = part.name.split("-")
+        fields[-2] = str(other.pid)
+        part.rename(part.with_name("-".join(fields)))
+        recovered = recover_orphans(tmp_path)
+    finally:
+        other.kill()
+        other.wait()
+    assert [records for _, records in recovered] == [1]
