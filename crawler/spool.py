@@ -5,7 +5,8 @@ Layout under <data_dir>/spool:
              never read by the loader until recover_orphans() finds the lock free (the writer died)
     ready/   closed segments (<name>.jsonl), fsynced and renamed atomically; the loader's input
     runs/    one JSON summary per finished crawl run (<run_id>.json), loaded into crawl_runs
-    bad/     segments the loader could not read, set aside with an error naming them
+    bad/     segments the loader could not read, set aside with an error naming them, and the bad lines of
+             segments whose other records loaded (<name>.lines.jsonl)
 
 A record is durable once its segment is in ready/. This module touches only the spool directory.
 """
@@ -15,15 +16,19 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 from crawler.records import Article
 
 SEGMENT_SUFFIX = ".jsonl"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,18 +197,93 @@ def write_run_summary(root: Path, summary: dict) -> Path:
     return path
 
 
-def read_segment(path: Path) -> list[Article]:
-    """Every article of a closed segment. Raises ValueError naming the line on any corrupt record."""
-    articles = []
+@dataclass(frozen=True, slots=True)
+class BadLine:
+    """A line of a closed segment that holds no valid record: its number (from 1), bytes and why."""
+
+    number: int
+    raw: bytes
+    error: str  # "line N: ..."
+
+
+def read_records(path: Path, convert: Callable[[Article], T]) -> tuple[list[T], list[BadLine]]:
+    """Every valid record of a closed segment, passed through `convert` (whose ValueError makes a line
+    bad too), and the bad lines, in order. One damaged line costs that record, not the segment's others."""
+    good: list[T] = []
+    bad: list[BadLine] = []
     with open(path, "rb") as fh:
         for number, raw in enumerate(fh, start=1):
             if not raw.endswith(b"\n"):
-                raise ValueError(f"{path.name}: line {number} is truncated")
+                bad.append(BadLine(number, raw, f"line {number} is truncated"))
+                continue
             try:
-                articles.append(Article.from_json(raw.decode("utf-8", "surrogatepass")))
+                good.append(convert(Article.from_json(raw.decode("utf-8", "surrogatepass"))))
             except (ValueError, TypeError, UnicodeDecodeError) as exc:
-                raise ValueError(f"{path.name}: line {number}: {exc}") from None
+                bad.append(BadLine(number, raw, f"line {number}: {exc}"))
+    return good, bad
+
+
+def read_segment(path: Path) -> list[Article]:
+    """Every article of a closed segment. Raises ValueError naming the line on any corrupt record."""
+    articles, bad = read_records(path, lambda article: article)
+    if bad:
+        raise ValueError(f"{path.name}: {bad[0].error}")
     return articles
+
+
+def set_aside_lines(root: Path, segment: Path, bad: list[BadLine]) -> Path:
+    """Keep the bad lines of a segment whose other records load, byte for byte, in bad/<segment>.lines.jsonl:
+    once repaired, that file can go back into ready/ (its name differs from the loaded segment's)."""
+    target = bad_lines_path(root, segment)
+    SpoolPaths(root).create()
+    write_atomically(target, b"".join(line.raw for line in bad))
+    return target
+
+
+def bad_lines_path(root: Path, segment: Path) -> Path:
+    return SpoolPaths(root).bad / (segment.name.removesuffix(SEGMENT_SUFFIX) + ".lines" + SEGMENT_SUFFIX)
+
+
+_URL_FIELD = re.compile(r'"url"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _line_url(raw: bytes) -> str | None:
+    """The URL of a damaged record, if it can still be read."""
+    text = raw.decode("utf-8", "replace")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        data = None
+    if isinstance(data, dict) and isinstance(data.get("url"), str):
+        return data["url"]
+    match = _URL_FIELD.search(text)
+    if match:
+        try:
+            return json.loads(f'"{match.group(1)}"')
+        except ValueError:
+            pass
+    return None
+
+
+def set_aside_urls(root: Path, run_id: str) -> set[str] | None:
+    """The URLs of a crawl run's records that were set aside (whole segments and bad lines in bad/), or
+    None when one of them has no readable URL."""
+    bad = SpoolPaths(root).bad
+    if not run_id or not bad.is_dir():
+        return set()
+    urls: set[str] = set()
+    for path in bad.iterdir():
+        if not path.name.endswith(SEGMENT_SUFFIX) or f"-{run_id}-" not in path.name:
+            continue
+        with open(path, "rb") as fh:
+            for raw in fh:
+                if not raw.strip():
+                    continue
+                url = _line_url(raw)
+                if url is None:
+                    return None
+                urls.add(url)
+    return urls
 
 
 def segment_run_id(segment: Path) -> str:

@@ -137,6 +137,7 @@ def _load(config: Config):
         updated=result.updated,
         duplicates=result.duplicates,
         bad_segments=len(result.bad_segments),
+        bad_lines=sum(len(lines) for lines in result.bad_lines.values()),
         seconds=round(result.seconds, 3),
     )
     return result
@@ -201,12 +202,18 @@ def cmd_extract(args, config: Config) -> int:
 
 
 def cmd_load(args, config: Config) -> int:
+    from crawler.spool import bad_lines_path
+
     result = _load(config)
     print(f"loaded {result.segments} segments, {result.records} records: new {result.inserted}, "
           f"updated {result.updated}, duplicate {result.duplicates}, bad segments {len(result.bad_segments)}")
     for name in result.bad_segments:
         print(f"set aside unreadable segment {config.spool_dir / 'bad' / name}", file=sys.stderr)
-    return EXIT_FAILED if result.bad_segments else EXIT_OK
+    for name, lines in result.bad_lines.items():
+        kept = bad_lines_path(config.spool_dir, Path(name))
+        print(f"set aside unreadable line(s) {', '.join(map(str, lines))} of segment {name} in {kept}",
+              file=sys.stderr)
+    return EXIT_FAILED if result.bad_segments or result.bad_lines else EXIT_OK
 
 
 def cmd_migrate(args, config: Config) -> int:

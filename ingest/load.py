@@ -25,8 +25,18 @@ from pathlib import Path
 import psycopg
 import structlog
 
+from crawler.fetch_state import pending_state_files
 from crawler.records import Article
-from crawler.spool import SpoolPaths, read_segment, recover_orphans, segment_run_id, set_aside
+from crawler.spool import (
+    BadLine,
+    SpoolPaths,
+    bad_lines_path,
+    read_records,
+    recover_orphans,
+    segment_run_id,
+    set_aside,
+    set_aside_lines,
+)
 from ingest import dedup
 from ingest.tables import articles as articles_sql
 from ingest.tables.fetch_state import apply_fetch_states
@@ -59,6 +69,7 @@ class LoadResult:
     in_segment_duplicates: int = 0  # same canonical URL twice in one segment: the later fetch wins
     near_duplicates: int = 0  # new or changed articles, not exact copies, that joined another's cluster
     bad_segments: list[str] = field(default_factory=list)
+    bad_lines: dict[str, list[int]] = field(default_factory=dict)  # segment -> lines set aside, the rest loaded
     crawl_runs: int = 0
     seconds: float = 0.0
 
@@ -132,14 +143,17 @@ class ReadSegment:
     records: int = 0
     rows: list[articles_sql.ArticleRow] = field(default_factory=list)
     error: Exception | None = None
+    bad_lines: list[BadLine] = field(default_factory=list)  # set aside; the rows load without them
 
 
 def read_rows(segment: Path) -> ReadSegment:
     try:
-        rows = [to_row(article) for article in read_segment(segment)]
-    except (OSError, ValueError) as exc:
+        rows, bad = read_records(segment, to_row)
+    except OSError as exc:
         return ReadSegment(segment, error=exc)
-    return ReadSegment(segment, len(rows), rows)
+    if bad and not rows:
+        return ReadSegment(segment, error=ValueError(f"{segment.name}: {bad[0].error}"))
+    return ReadSegment(segment, len(rows), rows, bad_lines=bad)
 
 
 def _batches(reads: Iterator[ReadSegment]) -> Iterator[list[ReadSegment]]:
@@ -206,6 +220,9 @@ def load_batch(conn: psycopg.Connection, spool_root: Path, batch: list[ReadSegme
                     add_loaded_counts(conn, run_id, rows[0].source, counts.inserted, counts.updated, duplicates)
             for read in fresh:
                 articles_sql.record_segment(conn, read.segment.name, read.records)
+                if read.bad_lines:
+                    # Kept before COMMIT: once the segment counts as loaded, its file may go at any moment.
+                    set_aside_lines(spool_root, read.segment, read.bad_lines)
     except (psycopg.DataError, UnicodeError) as exc:
         if len(batch) > 1:
             # One segment's data is at fault: load them one by one so that only that one is set aside.
@@ -216,10 +233,15 @@ def load_batch(conn: psycopg.Connection, spool_root: Path, batch: list[ReadSegme
         segment = batch[0].segment
         target = set_aside(spool_root, segment)
         result.bad_segments.append(segment.name)
+        # The whole segment, bad lines included, is set aside instead.
+        bad_lines_path(spool_root, segment).unlink(missing_ok=True)
         log.error("segment_rejected", segment=segment.name, moved_to=str(target), error=str(exc).strip())
         return
     for read in batch:
         read.segment.unlink(missing_ok=True)
+    for read in fresh:
+        if read.bad_lines:
+            _report_bad_lines(spool_root, read, result)
     records = sum(read.records for read in fresh)
     result.segments += len(fresh)
     result.records += records
@@ -242,6 +264,14 @@ def load_batch(conn: psycopg.Connection, spool_root: Path, batch: list[ReadSegme
             near_duplicates=counts.near_duplicates,
             ms=round((time.monotonic() - started) * 1000, 1),
         )
+
+
+def _report_bad_lines(spool_root: Path, read: ReadSegment, result: LoadResult) -> None:
+    target = bad_lines_path(spool_root, read.segment)
+    numbers = [line.number for line in read.bad_lines]
+    result.bad_lines[read.segment.name] = numbers
+    log.error("segment_lines_set_aside", segment=read.segment.name, lines=numbers[:100], moved_to=str(target),
+              records_loaded=read.records, error=read.bad_lines[0].error)
 
 
 def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: LoadResult) -> None:
@@ -289,8 +319,12 @@ def load_spool(conn: psycopg.Connection, spool_root: Path, *, wait: bool = True,
         # Every load, not only the daemon's start: `crawl --no-load` killed before a plain `load` must not
         # leave its records behind.
         recover_orphan_segments(spool_root)
+        # A crawl writes its fetch state after closing its last segment: the state files listed before the
+        # segments belong to runs whose segments are all in this load, so whichever of their records it
+        # sets aside is known when their state is applied.
+        state_files = pending_state_files(spool_root)
         load_segments(conn, spool_root, paths.ready_segments(), result)
-        apply_fetch_states(conn, spool_root)
+        apply_fetch_states(conn, spool_root, state_files)
         load_run_summaries(conn, paths, result)
         run.status = "finished"
     except Exception as exc:

@@ -325,6 +325,7 @@ class Daemon:
             log.info(
                 "load_finished", segments=result.segments, records=result.records, inserted=result.inserted,
                 updated=result.updated, duplicates=result.duplicates, bad_segments=len(result.bad_segments),
+                bad_lines=sum(len(lines) for lines in result.bad_lines.values()),
                 crawl_runs=result.crawl_runs, seconds=round(result.seconds, 3), final=final,
             )
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import psycopg
 import pytest
 
+from crawler.fetch_state import FetchStateBook, RevisitPolicy
 from crawler.records import Article
 from crawler.spool import SpoolPaths, SpoolWriter, read_segment
 from ingest.load import load_spool
@@ -111,6 +112,47 @@ def test_corrupt_segment_is_set_aside_and_others_load(db, tmp_path):
     assert result.bad_segments == [broken.name]
     assert (paths.bad / broken.name).exists()
     assert count(db) == 1
+
+
+def damage_line(segment, number: int) -> bytes:
+    """Put an invalid UTF-8 byte into line `number` of a closed segment, as a bad disk sector would;
+    returns the damaged line."""
+    lines = segment.read_bytes().splitlines(keepends=True)
+    lines[number - 1] = lines[number - 1].replace(b"Body of story", b"Body \xff story", 1)
+    segment.write_bytes(b"".join(lines))
+    return lines[number - 1]
+
+
+def story_segment(root, run_id: str, count: int):
+    writer = SpoolWriter(root, "site", run_id)
+    for n in range(1, count + 1):
+        writer.append(article(f"https://news.example/{n}/", text=f"Body of story {n}."))
+    return writer.flush_segment()
+
+
+def test_damaged_segment_loads_its_good_records_and_sets_aside_only_the_bad_line_naming_it(db, tmp_path):
+    segment = story_segment(tmp_path, "run1", 5)
+    damaged = damage_line(segment, 3)
+    result = load_spool(db, tmp_path)
+    kept = SpoolPaths(tmp_path).bad / segment.name.replace(".jsonl", ".lines.jsonl")
+    assert result.bad_lines == {segment.name: [3]}
+    assert kept.read_bytes() == damaged  # as it was, to repair and move back into ready/
+    assert sorted(u for (u,) in db.execute("SELECT url FROM articles")) == [
+        f"https://news.example/{n}/" for n in (1, 2, 4, 5)]
+    assert not segment.exists()
+
+
+def test_fetch_state_is_applied_only_for_the_records_that_were_loaded(db, tmp_path):
+    segment = story_segment(tmp_path, "run1", 3)
+    damage_line(segment, 2)
+    book = FetchStateBook("site", None, RevisitPolicy())
+    for n in range(1, 4):
+        book.extracted(f"https://news.example/{n}/", f"Body of story {n}.", "article")
+    book.write(tmp_path, "run1")
+    load_spool(db, tmp_path)
+    # Without a state, the next incremental crawl fetches the URL whose record was set aside again.
+    assert sorted(u for (u,) in db.execute("SELECT url FROM fetch_state")) == [
+        "https://news.example/1/", "https://news.example/3/"]
 
 
 @pytest.mark.parametrize("field, value", [

@@ -1,9 +1,11 @@
 """SQL for the fetch_state table (migrations 0004, 0007): read one source's state at crawl start, apply the
 state files crawls leave in <spool>/state/ (crawler/fetch_state.py).
 
-`apply_fetch_states(conn, spool_root)` is the loader's hook: each file is applied in its own
+`apply_fetch_states(conn, spool_root)` is the loader's hook: each file is applied, without the states of
+article records the loader set aside (<spool>/bad/), in its own
 transaction and deleted after COMMIT, so a crash re-applies a file at worst, which is harmless
-(a row only moves forward in last_fetched_at). This module touches the database and the state files.
+(a row only moves forward in last_fetched_at).
+This module touches the database and the state files, and reads <spool>/bad/.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from pathlib import Path
 
 import psycopg
 
-from crawler.fetch_state import FetchState, pending_state_files, read_state_file
+from crawler.fetch_state import FetchState, pending_state_files, read_state_file, state_key
+from crawler.spool import segment_run_id, set_aside_urls
 
 logger = logging.getLogger(__name__)
 
@@ -54,10 +57,26 @@ def upsert_states(conn: psycopg.Connection, states: list[FetchState]) -> None:
         cur.executemany(_UPSERT, [tuple(getattr(s, c) for c in _COLUMNS) for s in states])
 
 
-def apply_fetch_states(conn: psycopg.Connection, spool_root: Path) -> int:
-    """Apply every pending state file; returns the number of URLs updated. `conn` in autocommit mode."""
+def loaded_only(spool_root: Path, path: Path, states: list[FetchState]) -> list[FetchState]:
+    """The states of a crawl's state file without those of its article records that the loader set aside:
+    applied, they would tell the next crawl the article is known and not due, and it would be lost. Without
+    a state the next crawl fetches it again. When a set-aside record's URL cannot be read, every article
+    state of the run is withheld (refetching costs less than losing)."""
+    urls = set_aside_urls(spool_root, segment_run_id(path))
+    if urls is not None and not urls:
+        return states
+    keys = None if urls is None else {state_key(url) for url in urls}
+    kept = [s for s in states if s.status != "article" or (keys is not None and s.url not in keys)]
+    if len(kept) < len(states):
+        logger.warning("fetch_state_withheld", extra={"file": path.name, "urls": len(states) - len(kept)})
+    return kept
+
+
+def apply_fetch_states(conn: psycopg.Connection, spool_root: Path, files: list[Path] | None = None) -> int:
+    """Apply the pending state files (`files`, default every one); returns the number of URLs updated.
+    `conn` in autocommit mode."""
     applied = 0
-    for path in pending_state_files(spool_root):
+    for path in pending_state_files(spool_root) if files is None else files:
         try:
             states = read_state_file(path)
         except (OSError, ValueError, TypeError) as exc:
@@ -67,6 +86,7 @@ def apply_fetch_states(conn: psycopg.Connection, spool_root: Path) -> int:
             logger.error("fetch_state_unreadable",
                          extra={"file": path.name, "moved_to": str(target), "error": str(exc)})
             continue
+        states = loaded_only(spool_root, path, states)
         with conn.transaction():
             upsert_states(conn, states)
         path.unlink(missing_ok=True)
