@@ -28,7 +28,7 @@ from trafilatura.xpaths import BODY_XPATH
 
 from crawler import boilerplate, script_text
 from crawler import metadata as md
-from crawler.interstitial import stand_in_reason
+from crawler.interstitial import is_error_page, stand_in_reason
 from crawler.records import Article, Page
 from crawler.title import choose_title
 
@@ -574,5 +574,6 @@ def _signals(pm: md.PageMeta, node: dict | None, tree, text: str, status: int) -
         "link_heavy": links >= 30 and len(text) < 40 * links,
         # Checked here too, on the tree parsed anyway: a crawl that needs no tree of its own for a page
         # (an article URL from a feed, no links followed) hands it over unchecked.
-        "stand_in": stand_in_reason(Selector(root=tree), status),
+        "stand_in": stand_in_reason(Selector(root=tree), status) or (
+            "error_page" if is_error_page(Selector(root=tree), text) else None),
     }

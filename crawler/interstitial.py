@@ -1,5 +1,6 @@
 """Recognise pages that stand in front of the article: consent walls, bot challenges (captcha),
-paywall stubs and JavaScript-only shells. Generic rules, no per-site lists.
+paywall stubs and JavaScript-only shells; and error pages served with status 200 (soft 404: an error
+title, or a noindex page whose headline says the page is gone). Generic rules, no per-site lists.
 
 Pure: reads a parsel Selector of the fetched page and returns a reason (a stat name) or None.
 A page is only called a stand-in when it also carries little readable text, so an article with a
@@ -13,7 +14,7 @@ import re
 
 from parsel import Selector
 
-STAND_IN_REASONS = frozenset({"bot_challenge", "consent_wall", "paywall", "js_shell"})
+STAND_IN_REASONS = frozenset({"bot_challenge", "consent_wall", "paywall", "js_shell", "error_page", "soft_404"})
 # Readable text (paragraphs, headings, list items outside scripts) below which a marked page is a stand-in.
 THIN_TEXT_CHARS = 700
 
@@ -40,6 +41,33 @@ _JS_SHELL = re.compile(
     r"requires javascript|turn on javascript",
     re.IGNORECASE,
 )
+# "Page not found" and kin in common languages; words that also fit a news headline ("not found" alone,
+# "error") are only taken with "page", a status code or the like.
+_ERROR_PHRASES = (
+    r"(page|file|article|content|seite|datei|artikel) (was )?not found|404 not found|"
+    r"(error|fehler|erreur|errore|error) ?(404|410|500)|^\W*(404|410)\b|"
+    r"seite (wurde )?nicht gefunden|seite existiert nicht|"
+    r"p[aá]gina no (encontrada|existe)|page (introuvable|non trouv[ée]e)|pagina non trovata|"
+    r"pagina niet gevonden|siden (blev ikke fundet|finnes ikke|ble ikke funnet)|sidan (hittades inte|finns inte)|"
+    r"strona nie (została znaleziona|istnieje)|str[aá]nka nenalezena|sayfa bulunamad[ıi]|"
+    r"ページが見つかりません|페이지를 찾을 수 없습니다|页面不存在|找不到页面|"
+    r"internal server error|service unavailable"
+)
+_ERROR_TITLE = re.compile(_ERROR_PHRASES, re.IGNORECASE)
+# What the headline of a noindex error template says.
+_GONE_TEXT = re.compile(
+    _ERROR_PHRASES + r"|(page|article|content) you (are|were) looking for|"
+    r"(page|article|content) (does not|doesn't|no longer) exists?|(is )?no longer available|"
+    r"could not be found|cannot be found|(wurde|konnte) nicht gefunden|nicht mehr verf[üu]gbar|"
+    r"ya no est[aá] disponible|n'existe (pas|plus)|non [èe] pi[uù] disponibile|non esiste",
+    re.IGNORECASE,
+)
+_NOINDEX_XPATH = (
+    "//meta[translate(@name, 'ROBTS', 'robts')='robots'][contains(translate(@content, 'NOIDEX', 'noidex'), 'noindex')]"
+)
+# Error pages say little; an article body this long is not one, whatever its title.
+ERROR_PAGE_MAX_CHARS = 1500
+
 _APP_ROOT_XPATH = (
     "//body//*[@id='root' or @id='app' or @id='__next' or @id='__nuxt' or @id='___gatsby']"
     "[not(normalize-space(string(.)))]"
@@ -113,3 +141,15 @@ def stand_in_reason(selector: Selector, status: int = 200) -> str | None:
     if _JS_SHELL.search(noscript) or (scripts and selector.xpath(_APP_ROOT_XPATH) and len(visible) < 200):
         return "js_shell"
     return None
+
+
+def is_error_page(selector: Selector, text: str) -> bool:
+    """An error page served as a page (soft 404): its title, or its headline on a noindex page, says the
+    page is not there, and its extracted body is short."""
+    if len(text) >= ERROR_PAGE_MAX_CHARS:
+        return False
+    title = " ".join(" ".join(selector.xpath("//title//text()").getall()).split())
+    headline = " ".join(" ".join(selector.xpath("(//h1)[1]//text()").getall()).split())
+    if any(_ERROR_TITLE.search(part) for segment in (title, headline) for part in re.split(r"\s[|–—-]\s", segment)):
+        return True
+    return bool(selector.xpath(_NOINDEX_XPATH)) and bool(_GONE_TEXT.search(headline or text[:300]))

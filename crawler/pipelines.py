@@ -16,7 +16,8 @@ from scrapy.exceptions import DropItem
 from crawler.extract import NO_OVERRIDES, Overrides
 from crawler.interstitial import STAND_IN_REASONS
 from crawler.pool import ExtractorPool, worker_count
-from crawler.records import Page
+from crawler.records import Article, Page
+from crawler.soft404 import RepeatedShortText
 from crawler.spool import SpoolWriteError, SpoolWriter
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,7 @@ class ExtractAndSpoolPipeline:
         self.pool: ExtractorPool | None = None
         self.writer: SpoolWriter | None = None
         self.spool_error: str | None = None
+        self.repeats = RepeatedShortText()  # soft 404s: one short text at many URLs of a host
 
     @classmethod
     def from_crawler(cls, crawler):
@@ -71,15 +73,28 @@ class ExtractAndSpoolPipeline:
                                                           "source": self.source})
             _fetch_state(self.crawler).extracted(item.url, None, f"not_article:{extraction.reason}")
             raise DropItem(extraction.reason, log_level="DEBUG")
+        release, soft_404s = self.repeats.offer(extraction.article)
+        for article in soft_404s:
+            self._soft_404(article)
+        if not all([self._spool(article) for article in release]):
+            raise DropItem("spool_write_failed", log_level="DEBUG")
+        return extraction.article
+
+    def _spool(self, article: Article) -> bool:
         try:
-            self.writer.append(extraction.article)
+            self.writer.append(article)
         except SpoolWriteError as exc:
             self._spool_failed(exc)
-            raise DropItem("spool_write_failed", log_level="DEBUG") from None
-        stats.inc_value("newsingest/articles")
-        _fetch_state(self.crawler).extracted(item.url, extraction.article.text, "article")
-        logger.debug("article_extracted", extra={"url": item.url, "title": extraction.article.title})
-        return extraction.article
+            return False
+        self.crawler.stats.inc_value("newsingest/articles")
+        _fetch_state(self.crawler).extracted(article.url, article.text, "article")
+        logger.debug("article_extracted", extra={"url": article.url, "title": article.title})
+        return True
+
+    def _soft_404(self, article: Article) -> None:
+        self.crawler.stats.inc_value("newsingest/not_article/soft_404")
+        logger.info("page_not_article", extra={"url": article.url, "reason": "soft_404", "source": self.source})
+        _fetch_state(self.crawler).extracted(article.url, None, "not_article:soft_404")
 
     def _spool_failed(self, exc: SpoolWriteError) -> None:
         """Disk full or I/O error: say so once, by segment, and stop the crawl; fetching on is pointless."""
@@ -91,6 +106,8 @@ class ExtractAndSpoolPipeline:
 
     def close_spider(self):
         if self.writer is not None:
+            for article in self.repeats.drain():
+                self._spool(article)
             try:
                 self.writer.close()
             except SpoolWriteError as exc:

@@ -7,6 +7,7 @@ front of the article (consent walls, bot challenges ...) counted apart, never st
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
 import pytest
 from conftest import write_config
@@ -14,7 +15,9 @@ from newssite import HUGE_PATH, PDF_PATH, PRIVATE_PATH, NewsSite, build_articles
 from parsel import Selector
 from test_crawl import source_block
 
+from crawler.extract import extract_page
 from crawler.interstitial import stand_in_reason
+from crawler.records import Page
 
 
 @pytest.fixture
@@ -188,6 +191,51 @@ def test_stand_in_behind_an_article_url_from_a_feed_is_counted_and_not_stored(sm
     assert events(result, "crawl_finished")[0]["not_article_reasons"] == {"consent_wall": 1}
     stored = {u for (u,) in db.execute("SELECT canonical_url FROM articles")}
     assert stored == {small_site.url(a.path) for a in small_site.articles[1:]}
+
+
+SUGGESTIONS = "".join(
+    f"<p>Our {section} desk publishes new reporting every day: explore the latest stories, the most read pieces"
+    f" of the week and the long reads our {section} editors picked for you.</p>"
+    for section in ("world", "business", "science", "culture", "sport")
+)
+ERROR_TITLED = f"""<!DOCTYPE html><html lang="en"><head><title>Page not found | The Fixture Times</title>
+<meta property="og:type" content="article"></head><body><main><h1>Looking for something?</h1>
+{SUGGESTIONS}</main></body></html>"""
+NOINDEX_GONE = f"""<!DOCTYPE html><html lang="en"><head><title>The Fixture Times</title>
+<meta name="robots" content="noindex, follow"><meta property="og:type" content="article"></head><body><main>
+<h1>Sorry, this article is no longer available</h1>{SUGGESTIONS}</main></body></html>"""
+# Nothing in it says "error": only its repetition at every unknown URL gives it away.
+SOFT_404 = f"""<!DOCTYPE html><html lang="en"><head><title>The Fixture Times</title></head><body><main>
+<h1>Looking for something?</h1>{SUGGESTIONS}</main></body></html>"""
+
+
+@pytest.mark.parametrize("html", [ERROR_TITLED, NOINDEX_GONE], ids=["error_title", "noindex_gone_headline"])
+def test_error_page_served_with_200_is_not_an_article(html):
+    page = Page(url="https://news.example/2026/03/05/gone/", source="site", html=html, status=200,
+                fetched_at=datetime.now(UTC))
+    assert extract_page(page).reason == "error_page"
+
+
+def test_one_short_text_at_many_urls_of_a_host_is_a_soft_404_and_none_of_them_is_stored(
+        small_site, db, run_cli, tmp_path, data_dir):
+    soft = [f"/2026/03/0{n}/missing-story-{n}/" for n in range(1, 7)]
+    for path in soft:
+        small_site.custom[path] = (200, SOFT_404)
+    urls = [*(small_site.url(p) for p in soft), *small_site.article_urls()]
+    result = run(run_cli, tmp_path, data_dir, "", ("--allow-private-hosts", "--url", *urls))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert events(result, "crawl_finished")[0]["not_article_reasons"] == {"soft_404": len(soft)}
+    stored = {u for (u,) in db.execute("SELECT url FROM articles")}
+    assert stored == set(small_site.article_urls())
+
+
+def test_one_short_text_at_two_urls_of_a_host_is_still_stored(small_site, db, run_cli, tmp_path, data_dir):
+    soft = ["/2026/03/01/brief/", "/2026/03/02/brief-again/"]
+    for path in soft:
+        small_site.custom[path] = (200, SOFT_404)
+    result = run(run_cli, tmp_path, data_dir, "", ("--allow-private-hosts", "--url", *map(small_site.url, soft)))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == 2
 
 
 def test_content_types_we_parse():
