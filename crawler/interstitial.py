@@ -45,7 +45,7 @@ _JS_SHELL = re.compile(
 # "error") are only taken with "page", a status code or the like.
 _ERROR_PHRASES = (
     r"(page|file|article|content|seite|datei|artikel) (was )?not found|404 not found|"
-    r"(error|fehler|erreur|errore|error) ?(404|410|500)|^\W*(404|410)\b|"
+    r"(error|fehler|erreur|errore|error) ?(404|410|500)|^\W*(404|410)\W*$|^\W*(404|410)\s*[:!–—-]|"
     r"seite (wurde )?nicht gefunden|seite existiert nicht|"
     r"p[aá]gina no (encontrada|existe)|page (introuvable|non trouv[ée]e)|pagina non trovata|"
     r"pagina niet gevonden|siden (blev ikke fundet|finnes ikke|ble ikke funnet)|sidan (hittades inte|finns inte)|"
