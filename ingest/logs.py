@@ -130,6 +130,22 @@ class _TerminalHandler(logging.StreamHandler):
         super().emit(record)
 
 
+_twisted_stderr_ended = False
+
+
+def _end_twisted_stderr() -> None:
+    """Until a program names its log observers, Twisted prints critical events ("Unhandled error in
+    Deferred" and its traceback) as plain text on stderr, besides handing them to Scrapy's observer, which
+    brings them into this stream. Naming no observer ends the plain text. Only once Scrapy has loaded
+    Twisted (a crawl), and only once per process: a second call makes Twisted warn."""
+    global _twisted_stderr_ended
+    beginner = getattr(sys.modules.get("twisted.logger"), "globalLogBeginner", None)
+    if beginner is None or _twisted_stderr_ended:
+        return
+    beginner.beginLoggingTo([], redirectStandardIO=False)
+    _twisted_stderr_ended = True
+
+
 def resolve_format(requested: str | None, stream: TextIO) -> str:
     if requested in ("json", "console"):
         return requested
@@ -182,6 +198,7 @@ def configure(fmt: str | None = None, level: str = "info", stream: TextIO | None
     # Python warnings and uncaught exceptions join the stream instead of printing raw text to stderr.
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
+    _end_twisted_stderr()
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

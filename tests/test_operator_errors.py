@@ -5,6 +5,11 @@ traceback, and never print a password however badly the DSN that holds it is wri
 from __future__ import annotations
 
 import io
+import json
+import logging
+import os
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -52,12 +57,18 @@ def test_a_password_is_masked_whole_however_the_string_around_it_is_written(text
 
 @pytest.fixture
 def log_output():
-    """The JSON log stream of this process, restored to a fresh configuration afterwards."""
+    """This process's JSON log stream, in memory; the logging set-up before it is put back afterwards."""
+    root = logging.getLogger()
+    handlers, level, excepthook = list(root.handlers), root.level, sys.excepthook
     stream = io.StringIO()
     logs.configure("json", "info", stream=stream)
     yield stream
     logs.register_secrets(())
-    logs.configure("json", "info")
+    root.handlers[:] = handlers
+    root.setLevel(level)
+    sys.excepthook = excepthook
+    logging.captureWarnings(False)
+    structlog.reset_defaults()
 
 
 def test_a_configured_password_is_masked_in_event_fields_and_exception_text(tmp_path, log_output):
@@ -123,6 +134,28 @@ def test_a_data_dir_that_is_a_file_is_a_configuration_error(run_cli, tmp_path):
     assert result.returncode == 2, result.stderr[-3000:]
     assert str(not_a_dir) in _one_line_error(result)
     assert "crawl_started" not in result.stderr
+
+
+def test_a_crawl_failing_inside_scrapy_logs_json_lines_only(tmp_path):
+    # Below the CLI's data directory check: the spool fails to open inside Scrapy, which Twisted reports
+    # as an unhandled error in a Deferred.
+    not_a_dir = tmp_path / "data-file"
+    not_a_dir.write_text("")
+    script = (
+        "from ingest import logs\n"
+        "from ingest.config import load_config\n"
+        "from crawler.runner import adhoc_source, run_crawl\n"
+        "logs.configure('json', 'info')\n"
+        f"config = load_config(None, env={{'NEWSINGEST_DATA_DIR': {str(not_a_dir)!r}}})\n"
+        "urls = ['http://127.0.0.1:9/x']\n"
+        "run_crawl(config, adhoc_source(urls, True), urls, configure_logging=lambda: logs.configure('json', 'info'))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "NEWSINGEST_CONFIG": ""})
+    lines = result.stderr.splitlines()
+    assert any("NotADirectoryError" in line for line in lines), result.stderr[-3000:]
+    for line in lines:
+        assert isinstance(json.loads(line), dict), line
 
 
 def test_export_to_a_missing_directory_is_a_usage_error(run_cli, db, tmp_path):
