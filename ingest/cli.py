@@ -15,9 +15,11 @@ from pathlib import Path
 import structlog
 
 from ingest import __version__, logs
-from ingest.config import Config, ConfigError, load_config
+from ingest.config import Config, ConfigError, http_url_problem, load_config
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DATABASE = 0, 1, 2, 3
+# Commands that write under the data directory (the spool): it is checked before they start.
+_WRITES_SPOOL = {"crawl", "load", "reextract", "demo", "run"}
 
 log = structlog.get_logger("newsingest.cli")
 
@@ -89,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     args.log_format = logs.configure(args.log_format, args.log_level, stream=log_stream)
     try:
         config = load_config(args.config)
+        logs.register_secrets(config.secrets)
+        if args.command in _WRITES_SPOOL:
+            _check_data_dir(config)
         return COMMANDS[args.command](args, config)
     except ConfigError as exc:
         print(f"newsingest: configuration error: {exc}", file=sys.stderr)
@@ -99,17 +104,39 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:
+        import psycopg
+
         from ingest.db import DatabaseUnavailable
 
-        if isinstance(exc, DatabaseUnavailable):
-            log.error("database_unavailable", error=str(exc))
-            print(f"newsingest: database unavailable: {exc}", file=sys.stderr)
+        # OperationalError after connecting: the server shut down or the connection broke in mid-command.
+        if isinstance(exc, (DatabaseUnavailable, psycopg.OperationalError)):
+            error = logs.mask_secrets(logs.error_text(exc))
+            log.error("database_unavailable", error=error)
+            print(f"newsingest: database unavailable: {error}", file=sys.stderr)
             return EXIT_DATABASE
         raise
 
 
 class UsageError(Exception):
     pass
+
+
+def _check_data_dir(config: Config) -> None:
+    """The spool's folders exist and take files. Found here, it is one line naming the directory; found
+    inside a crawl, it was a Scrapy and Twisted traceback."""
+    import tempfile
+
+    from crawler.spool import SpoolPaths
+
+    try:
+        paths = SpoolPaths(config.spool_dir).create()
+        with tempfile.TemporaryFile(dir=paths.open):
+            pass
+    except OSError as exc:
+        reason = f"{exc.strerror}: {exc.filename}" if exc.strerror and exc.filename else str(exc)
+        raise ConfigError(
+            f"data directory {config.data_dir} ([service] data_dir or $NEWSINGEST_DATA_DIR) is not usable: {reason}"
+        ) from None
 
 
 def _database(config: Config):
@@ -154,11 +181,17 @@ def _progress_mode(requested: str) -> str:
 
 
 def cmd_crawl(args, config: Config) -> int:
+    import psycopg
+
     from crawler.runner import adhoc_source, run_crawl
     from ingest.db import DatabaseUnavailable
 
     if bool(args.source) == bool(args.url):
         raise UsageError("give either a SOURCE name or --url URL [URL ...]")
+    for url in args.url or ():
+        problem = http_url_problem(url)
+        if problem:
+            raise UsageError(f"--url {url!r} {problem}")
     source = adhoc_source(args.url, args.allow_private_hosts) if args.url else config.source(args.source)
     summary = run_crawl(config, source, args.url, run_id=args.run_id, daemon_id=args.daemon_id,
                         progress=_progress_mode(args.progress), configure_logging=_configure_again(args))
@@ -169,8 +202,9 @@ def cmd_crawl(args, config: Config) -> int:
         return EXIT_OK if summary.status == "finished" else EXIT_FAILED
     try:
         result = _load(config)
-    except DatabaseUnavailable as exc:
-        print(f"{line}; not loaded: {exc}. The records are kept in {config.spool_dir}; run `newsingest load` "
+    except (DatabaseUnavailable, psycopg.OperationalError) as exc:
+        error = logs.mask_secrets(logs.error_text(exc))
+        print(f"{line}; not loaded: {error}. The records are kept in {config.spool_dir}; run `newsingest load` "
               "when the database is back.", file=sys.stderr)
         return EXIT_DATABASE
     from ingest.tables.runs import loaded_counts
@@ -242,7 +276,11 @@ def cmd_export(args, config: Config) -> int:
     since = _parse_since(args.since)
     with _database(config) as conn:
         if args.output:
-            with open(args.output, "w", encoding="utf-8") as fh:
+            try:
+                fh = open(args.output, "w", encoding="utf-8")
+            except OSError as exc:
+                raise UsageError(f"-o {args.output}: cannot write there: {exc.strerror}") from None
+            with fh:
                 count = export_articles(conn, fh, since=since, source=args.source)
         else:
             count = export_articles(conn, sys.stdout, since=since, source=args.source)

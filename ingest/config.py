@@ -13,7 +13,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from ingest import defaults
 
@@ -22,10 +22,16 @@ DATABASE_URL_ENV = "DATABASE_URL"
 DATA_DIR_ENV = "NEWSINGEST_DATA_DIR"
 DEFAULT_CONFIG_NAME = "newsingest.toml"
 
-_SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_SOURCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # fullmatch: '$' would let a final newline in
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _DURATION_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_DURATION = 10 * 365 * 86400  # seconds
+# Letters of any script (IDN), digits, '-' and '_' in dot-separated labels; IPv6 literals are checked by urlsplit.
+_HOST_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)*\.?")
+# Secrets: a URL's user:password@ (the scheme's colon may be missing, the password may hold '@'),
+# and key=value passwords, quoted or not.
+_URL_SCHEME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*:?//")
+_KV_PASSWORD = re.compile(r"\bpassword\s*=\s*('(?:[^'\\]|\\.)*(?:'|$)|\S+)", re.IGNORECASE)
 
 
 class ConfigError(Exception):
@@ -114,6 +120,8 @@ class Config:
     load_interval: float
     daemon: DaemonSettings
     sources: tuple[Source, ...] = field(default=())
+    # Password values of the configured DSNs and Redis URL, for the log masking (ingest/logs.py).
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     def source(self, name: str) -> Source:
         for source in self.sources:
@@ -149,6 +157,9 @@ def load_config(explicit: str | os.PathLike | None = None, env: dict[str, str] |
             raise ConfigError(f"{path}: config file not found") from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except UnicodeDecodeError as exc:
+            line = exc.object.count(b"\n", 0, exc.start) + 1
+            raise ConfigError(f"{path}: not UTF-8 text: byte 0x{exc.object[exc.start]:02x} on line {line}") from None
         except OSError as exc:
             raise ConfigError(f"{path}: cannot read config file: {exc.strerror}") from None
     return parse_config(raw, path, env)
@@ -163,8 +174,11 @@ def parse_config(raw: dict[str, Any], path: Path | None, env: dict[str, str] | N
     database = v.table(raw, "database")
     v.no_unknown(database, set(defaults.DATABASE), "database.")
     database_url = v.optional_str(database, "url", "database.") or None
+    # The file's DSN stays secret even when the environment's replaces it.
+    secrets = dsn_secrets(database_url) if database_url else set()
     if env.get(DATABASE_URL_ENV):
         database_url = env[DATABASE_URL_ENV]
+        secrets |= dsn_secrets(database_url)
 
     service = v.table(raw, "service")
     v.no_unknown(service, set(defaults.SERVICE), "service.")
@@ -172,6 +186,8 @@ def parse_config(raw: dict[str, Any], path: Path | None, env: dict[str, str] | N
     data_dir = _data_dir(data_dir_value, path, env)
 
     crawl = _parse_crawl(v, v.table(raw, "crawl"))
+    if crawl.redis_url:
+        secrets |= url_secrets(crawl.redis_url)
 
     load = v.table(raw, "load")
     v.no_unknown(load, set(defaults.LOAD), "load.")
@@ -197,7 +213,62 @@ def parse_config(raw: dict[str, Any], path: Path | None, env: dict[str, str] | N
         load_interval=load_interval,
         daemon=daemon,
         sources=tuple(sources),
+        secrets=tuple(sorted(secrets)),
     )
+
+
+def url_secrets(text: str) -> set[str]:
+    """Every password in `text` read as a URL (user:password@, even with the scheme's colon missing or an '@'
+    in the password) or as key=value pairs, as written and decoded. Reads the text, never parses it: a
+    mistyped string still gives up its secrets."""
+    found: set[str] = set()
+    rest = _URL_SCHEME.sub("", text, count=1)
+    if rest != text and "@" in rest:
+        userinfo = rest.rpartition("@")[0]
+        if ":" in userinfo:
+            found.add(userinfo.partition(":")[2])
+    for match in _KV_PASSWORD.finditer(text):
+        value = match.group(1)
+        if value.startswith("'"):
+            value = re.sub(r"\\(.)", r"\1", value[1:].removesuffix("'"))
+        found.add(value)
+    return {secret for value in found for secret in (value, unquote(value)) if secret}
+
+
+def dsn_secrets(dsn: str) -> set[str]:
+    """The password of a PostgreSQL DSN as libpq reads it, and as url_secrets finds it in the text; the whole
+    DSN when libpq cannot parse it and it may hold a password: which part is the password is then a guess."""
+    from psycopg import Error, conninfo
+
+    found = url_secrets(dsn)
+    try:
+        password = conninfo.conninfo_to_dict(dsn).get("password")
+    except (Error, ValueError):  # ValueError: text libpq cannot even be given (a NUL, a lone surrogate)
+        if "@" in dsn or "password" in dsn.lower():
+            found.add(dsn.strip())
+    else:
+        if password:
+            found.add(str(password))
+    return found
+
+
+def http_url_problem(url: str) -> str | None:
+    """What makes `url` unfit to crawl (not http(s), no host, a bad port or host name), or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        reason = str(exc)
+        if "port" in reason.lower():
+            return "has an invalid port (expected 1-65535)"
+        return f"is not a valid http(s) URL ({reason})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "is not an http(s) URL"
+    if port == 0:
+        return "has an invalid port (expected 1-65535)"
+    if ":" not in parts.hostname and not _HOST_NAME.fullmatch(parts.hostname):
+        return f"has an invalid host name {parts.hostname!r}"
+    return None
 
 
 def _data_dir(configured: str | None, path: Path | None, env: dict[str, str]) -> Path:
@@ -273,7 +344,7 @@ def _parse_source(v: _Validator, item: Any, index: int, crawl: CrawlSettings) ->
     sv = _Validator(f"{v.where}: {label}")
     d = defaults.SOURCE
     sv.no_unknown(item, set(d), "")
-    if not isinstance(name, str) or not _SOURCE_NAME.match(name):
+    if not isinstance(name, str) or not _SOURCE_NAME.fullmatch(name):
         raise ConfigError(
             f"{v.where}: {label}: key 'name': required; letters, digits, '.', '_' or '-', at most 64 characters"
         )
@@ -396,12 +467,22 @@ class _Validator:
             return None
         if not isinstance(value, str) or not value.strip():
             raise self.fail(key, f"expected a CSS selector or XPath string, got {_kind(value)}")
+        from lxml import etree
+
         from crawler.extract import compile_selector  # imports trafilatura: only when a source needs it
 
         try:
-            compile_selector(value)
+            xpath = compile_selector(value)
         except ValueError as exc:
             raise self.fail(key, str(exc)) from None
+        # lxml reports an unknown function or variable, or a wrong argument count, only when the
+        # expression runs: run it once here rather than on every page of the crawl.
+        try:
+            found = xpath(etree.fromstring("<html><body><div><p>x</p></div></body></html>"))
+        except etree.XPathError as exc:
+            raise self.fail(key, f"invalid selector {value!r}: {exc}") from None
+        if not isinstance(found, list):
+            raise self.fail(key, f"selector {value!r} must select elements, not {_kind(found)}")
         return value
 
     def cron(self, table: dict, key: str) -> str | None:
@@ -410,12 +491,17 @@ class _Validator:
             return None
         if not isinstance(value, str):
             raise self.fail(key, f"expected a crontab expression string, got {_kind(value)}")
+        from datetime import UTC, datetime
+
         from apscheduler.triggers.cron import CronTrigger
 
         try:
-            CronTrigger.from_crontab(value)
+            trigger = CronTrigger.from_crontab(value, timezone=UTC)
         except ValueError as exc:
             raise self.fail(key, f"invalid crontab expression {value!r}: {exc}") from None
+        # APScheduler's search for the next date stops at year 9999, so this is bounded.
+        if trigger.get_next_fire_time(None, datetime.now(UTC)) is None:
+            raise self.fail(key, f"crontab expression {value!r} never fires (no such date)")
         return value
 
     def string_list(self, table: dict, key: str) -> tuple[str, ...]:
@@ -429,9 +515,9 @@ class _Validator:
     def urls(self, table: dict, key: str) -> tuple[str, ...]:
         values = self.string_list(table, key)
         for url in values:
-            parts = urlsplit(url)
-            if parts.scheme not in ("http", "https") or not parts.hostname:
-                raise self.fail(key, f"{url!r} is not an http(s) URL")
+            problem = http_url_problem(url)
+            if problem:
+                raise self.fail(key, f"{url!r} {problem}")
         return values
 
     def pattern(self, table: dict, key: str) -> str | None:

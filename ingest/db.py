@@ -48,7 +48,14 @@ def resolve_dsn(config: Config) -> str:
 
 
 def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
+    """A connection, or DatabaseUnavailable: a DSN libpq cannot parse (a mistyped URL, an unknown
+    parameter) is one more way for the database to be out of reach, and the message never holds its password."""
     try:
         return psycopg.connect(dsn, autocommit=autocommit, connect_timeout=CONNECT_TIMEOUT)
     except psycopg.OperationalError as exc:
-        raise DatabaseUnavailable(f"cannot connect to {mask_secrets(dsn)}: {error_text(exc)}") from exc
+        raise DatabaseUnavailable(mask_secrets(f"cannot connect to {dsn}: {error_text(exc)}")) from exc
+    except (psycopg.Error, ValueError) as exc:  # ValueError: a NUL or a lone surrogate in the DSN
+        raise DatabaseUnavailable(mask_secrets(
+            f"invalid database URL (expected a postgresql:// URL or key=value pairs):"
+            f" {error_text(exc)}"
+        )) from exc

@@ -1,7 +1,9 @@
 """One log stream: structlog for our events, and stdlib records (Scrapy, Twisted, APScheduler) through
 the same processors, rendered as JSON lines or readable console lines.
 
-Events are short snake_case names with fields. No secret reaches the output: DSN passwords are masked.
+Events are short snake_case names with fields. No secret reaches the output: the configured password values
+(register_secrets) are masked wherever they appear, in fields and exception text, and so is anything shaped
+like a password (user:password@ in a URL, password=... pairs), even when the string around it is mistyped.
 This module touches only the logging configuration and the chosen output stream.
 """
 
@@ -14,9 +16,16 @@ from typing import TextIO
 
 import structlog
 
-# The user part may be empty: Redis URLs are often redis://:password@host.
-_DSN_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s/]+@", re.IGNORECASE)
-_KV_PASSWORD = re.compile(r"\b(password\s*=\s*)\S+", re.IGNORECASE)
+# The user part may be empty (redis://:password@host), the scheme's colon missing (postgresql//u:pw@h), and the
+# password may hold '@': it runs to the last '@' before the path.
+_DSN_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*:?//[^:/@\s]*:)[^/\s]+@", re.IGNORECASE)
+# user:password@host with no scheme at all.
+_USERINFO_PASSWORD = re.compile(r"(\b[\w.%+-]+:)[^\s/:@]+@(?=[\w\[])")
+# Quoted values may hold spaces and escaped quotes; an unclosed quote runs to the end.
+_KV_PASSWORD = re.compile(r"\b(password\s*=\s*)(?:'(?:[^'\\]|\\.)*(?:'|$)|\S+)", re.IGNORECASE)
+# Shorter values would garble every line they happen to occur in; the patterns above still mask them.
+_MIN_SECRET_CHARS = 4
+_secrets: tuple[str, ...] = ()  # longest first, so that a secret inside another is not masked half
 
 # Scrapy and Twisted are chatty at INFO about things an operator of this service does not act on.
 _QUIET_LOGGERS = {
@@ -59,16 +68,42 @@ def error_text(exc: BaseException) -> str:
     return " ".join(lines) or type(exc).__name__
 
 
+def register_secrets(values) -> None:
+    """Mask these values (the configured passwords: Config.secrets) in every later log line and in
+    mask_secrets. Replaces what was registered before."""
+    global _secrets
+    _secrets = tuple(sorted({v for v in values if len(v) >= _MIN_SECRET_CHARS}, key=len, reverse=True))
+
+
 def mask_secrets(value: str) -> str:
-    """The text with every URL password and every password=... value replaced by '***'."""
-    return _KV_PASSWORD.sub(r"\1***", _DSN_PASSWORD.sub(r"\1***@", value))
+    """The text with every registered secret, URL password and password=... value replaced by '***'."""
+    for secret in _secrets:
+        value = value.replace(secret, "***")
+    value = _USERINFO_PASSWORD.sub(r"\1***@", _DSN_PASSWORD.sub(r"\1***@", value))
+    return _KV_PASSWORD.sub(r"\1***", value)
 
 
-def _mask_processor(_logger, _name, event_dict: dict) -> dict:
-    for key, value in event_dict.items():
-        if isinstance(value, str):
-            event_dict[key] = mask_secrets(value)
-    return event_dict
+def _masked(value):
+    if isinstance(value, str):
+        return mask_secrets(value)
+    if isinstance(value, dict):
+        return {key: _masked(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_masked(item) for item in value]
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    # What the JSON renderer would print (its default=str), masked first: an exception object, a path ...
+    return mask_secrets(str(value))
+
+
+def _mask_fields(_logger, _name, event_dict: dict) -> dict:
+    """Every field, nested ones and the rendered exception included (so it runs after ExceptionRenderer)."""
+    return {key: _masked(value) for key, value in event_dict.items()}
+
+
+def _mask_rendered(_logger, _name, line: str) -> str:
+    """The console line as rendered, traceback included."""
+    return mask_secrets(line)
 
 
 def _stdlib_event_name(_logger, _name, event_dict: dict) -> dict:
@@ -95,6 +130,22 @@ class _TerminalHandler(logging.StreamHandler):
         super().emit(record)
 
 
+_twisted_stderr_ended = False
+
+
+def _end_twisted_stderr() -> None:
+    """Until a program names its log observers, Twisted prints critical events ("Unhandled error in
+    Deferred" and its traceback) as plain text on stderr, besides handing them to Scrapy's observer, which
+    brings them into this stream. Naming no observer ends the plain text. Only once Scrapy has loaded
+    Twisted (a crawl), and only once per process: a second call makes Twisted warn."""
+    global _twisted_stderr_ended
+    beginner = getattr(sys.modules.get("twisted.logger"), "globalLogBeginner", None)
+    if beginner is None or _twisted_stderr_ended:
+        return
+    beginner.beginLoggingTo([], redirectStandardIO=False)
+    _twisted_stderr_ended = True
+
+
 def resolve_format(requested: str | None, stream: TextIO) -> str:
     if requested in ("json", "console"):
         return requested
@@ -118,18 +169,18 @@ def configure(fmt: str | None = None, level: str = "info", stream: TextIO | None
     if fmt == "json":
         final = [
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            _mask_processor,
             # Locals can hold secrets (a DSN, a password): never render them.
             structlog.processors.ExceptionRenderer(
                 structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
             ),
+            _mask_fields,
             structlog.processors.JSONRenderer(default=str),
         ]
     else:
         final = [
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-            _mask_processor,
             structlog.dev.ConsoleRenderer(colors=stream.isatty()),
+            _mask_rendered,
         ]
     formatter = structlog.stdlib.ProcessorFormatter(foreign_pre_chain=foreign, processors=final)
     handler = _TerminalHandler(stream) if stream.isatty() else logging.StreamHandler(stream)
@@ -147,6 +198,7 @@ def configure(fmt: str | None = None, level: str = "info", stream: TextIO | None
     # Python warnings and uncaught exceptions join the stream instead of printing raw text to stderr.
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
+    _end_twisted_stderr()
 
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
