@@ -81,6 +81,11 @@ def _slot(crawler: Crawler, request: Request) -> Any:
     return downloader.slots.get(downloader.get_slot_key(request))
 
 
+def _whole_seconds(seconds: float) -> int:
+    # A site's number, for a log field: "Retry-After: 1e400"-like values overflow int().
+    return int(min(seconds, 10**9))
+
+
 def pause_slot(crawler: Crawler, request: Request, seconds: float) -> None:
     """Hold every queued request to this request's host for `seconds`.
 
@@ -171,7 +176,7 @@ class CrawlDelay:
         retry = self.crawler.get_downloader_middleware(PoliteRetry)
         if delay > self.max_delay and retry is not None:
             # The site asks for fewer requests than one crawl can wait for: respect that by leaving it alone.
-            retry.pause_host(host, reason=f"crawl_delay_{int(delay)}s")
+            retry.pause_host(host, reason=f"crawl_delay_{_whole_seconds(delay)}s")
             return
         delay = min(delay, self.max_delay)
         self.delays[host] = float(delay)
@@ -254,7 +259,7 @@ class PoliteRetry(RetryMiddleware):
                 logger.info("retry_after", extra={"url": request.url, "status": response.status, "seconds": wait})
                 if wait > self.retry_after_max:
                     # A site asking us to stay away for longer than we are willing to wait: respect it for the run.
-                    self.pause_host(host, reason=f"retry_after_{int(wait)}s")
+                    self.pause_host(host, reason=f"retry_after_{_whole_seconds(wait)}s")
                     return response
         if self._failed(host, reason):
             return response
