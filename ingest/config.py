@@ -29,7 +29,7 @@ _DURATION_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_DURATION = 10 * 365 * 86400  # seconds
 _DAY = 86400.0
 _MAX_PAGES = 10_000_000
-_HOST_NAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
+_PRIVATE_HOST_NAME = re.compile(r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$")
 
 
 class ConfigError(Exception):
@@ -442,7 +442,7 @@ class _Validator:
         entries = []
         for entry in value:
             entry = entry.strip()
-            if not (_is_ip(entry) or _HOST_NAME.match(entry)):
+            if not (_is_ip(entry) or _PRIVATE_HOST_NAME.match(entry)):
                 raise self.fail(prefix + key, f"{entry!r} is not an IP address, a network or a host name")
             entries.append(entry.lower())
         return tuple(entries)
