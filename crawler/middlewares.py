@@ -1,7 +1,9 @@
 """Downloader middlewares for the news spider: the private-host guard and the page budget.
 
 `PrivateHostGuard` refuses requests whose host is, or resolves to, a private, loopback,
-link-local, reserved or otherwise non-global address, unless NEWSINGEST_ALLOW_PRIVATE_HOSTS.
+link-local, reserved or otherwise non-global address, unless NEWSINGEST_ALLOW_PRIVATE_HOSTS
+allows it (`PrivateHostPolicy`: true, or the addresses, networks and host names a source named;
+link-local addresses, where cloud metadata services answer, only when named).
 It touches DNS (through the event loop's resolver thread pool) and nothing else.
 `PageBudget` counts final responses and refuses new downloads once NEWSINGEST_MAX_PAGES
 responses arrived. Both report through crawler stats and `logging` events.
@@ -69,6 +71,48 @@ def is_public_address(address: str) -> bool:
     return ip.is_global
 
 
+# Cloud metadata services outside link-local space (AWS over IPv6, Alibaba Cloud): as guarded as link-local.
+_METADATA_ADDRESSES = frozenset({ipaddress.ip_address("fd00:ec2::254"), ipaddress.ip_address("100.100.100.200")})
+
+
+def _ip(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        ip = ipaddress.ip_address(address.strip("[]").split("%", 1)[0])
+    except ValueError:
+        return None
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped  # ::ffff:169.254.169.254 is 169.254.169.254
+    return ip
+
+
+class PrivateHostPolicy:
+    """Which non-public addresses a source may reach: `False` none; `True` all but link-local (and
+    metadata) ones; a list of IP addresses, networks and host names: those only. Link-local and
+    metadata addresses pass only when an address or network in the list contains them: naming a
+    host is not naming the address its DNS points at."""
+
+    def __init__(self, allowed: bool | tuple[str, ...] | list[str]):
+        self.all = allowed is True
+        self.networks: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = []
+        self.hosts: set[str] = set()
+        for entry in () if isinstance(allowed, bool) else allowed:
+            try:
+                self.networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                self.hosts.add(entry.lower().rstrip("."))
+
+    def allows(self, host: str, address: str) -> bool:
+        """May a request to `host`, which is or resolves to the non-public `address`, go out?"""
+        ip = _ip(address)
+        if ip is None:
+            return False
+        if any(ip in network for network in self.networks):
+            return True
+        if ip.is_link_local or ip in _METADATA_ADDRESSES:
+            return False
+        return self.all or host.lower().rstrip(".") in self.hosts
+
+
 def _ip_literal(host: str) -> str | None:
     try:
         return str(ipaddress.ip_address(host.strip("[]").split("%", 1)[0]))
@@ -79,9 +123,9 @@ def _ip_literal(host: str) -> str | None:
 class PrivateHostGuard:
     """Refuse requests to hosts on non-public addresses; resolutions cached per host for the crawl."""
 
-    def __init__(self, stats: StatsCollector, allow_private: bool):
+    def __init__(self, stats: StatsCollector, policy: PrivateHostPolicy):
         self.stats = stats
-        self.allow_private = allow_private
+        self.policy = policy
         # host -> task resolving to the refused address (str) or None when the host is public
         # or does not resolve (the download then fails with a DNS error, reported as such).
         self._verdicts: dict[str, asyncio.Future[str | None]] = {}
@@ -89,11 +133,10 @@ class PrivateHostGuard:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateHostGuard:
-        return cls(crawler.stats, crawler.settings.getbool(ALLOW_PRIVATE_HOSTS_SETTING, False))
+        allowed = crawler.settings.get(ALLOW_PRIVATE_HOSTS_SETTING, False)
+        return cls(crawler.stats, PrivateHostPolicy(allowed if isinstance(allowed, bool | list | tuple) else False))
 
     async def process_request(self, request: Request) -> None:
-        if self.allow_private:
-            return
         host = (urlparse_cached(request).hostname or "").lower()
         if not host:
             return
@@ -118,19 +161,25 @@ class PrivateHostGuard:
     async def _check(self, host: str) -> str | None:
         literal = _ip_literal(host)
         if literal is not None:
-            return None if is_public_address(literal) else literal
+            return self._refused(host, literal)
         if host == "localhost" or host.endswith(".localhost"):
-            return "127.0.0.1"
+            return self._refused(host, "127.0.0.1")
         loop = asyncio.get_running_loop()
         try:
             infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
         except (OSError, UnicodeError):
             return None
         for info in infos:
-            address = str(info[4][0])
-            if not is_public_address(address):
-                return address
+            refused = self._refused(host, str(info[4][0]))
+            if refused is not None:
+                return refused
         return None
+
+    def _refused(self, host: str, address: str) -> str | None:
+        """The address when the request must be refused, else None."""
+        if is_public_address(address) or self.policy.allows(host, address):
+            return None
+        return address
 
 
 class PageBudget:

@@ -1,11 +1,13 @@
 """Politeness and limits beyond what Scrapy does by itself: robots.txt for every request (a fix of
 Scrapy's middleware), Crawl-delay, Retry-After, exponential backoff, pausing a host that keeps
-failing, and refusing bodies we do not parse.
+failing, refusing bodies we do not parse, and a graceful stop that does not wait for delays.
 
 - `RobotsTxt` (replaces Scrapy's RobotsTxtMiddleware): see its docstring for the bug it fixes.
+  It also reads only the first ROBOTS_TXT_MAX_BYTES of a robots.txt, as Google does.
 - `CrawlDelay` (downloader middleware): Scrapy parses robots.txt (Protego) but ignores its
   Crawl-delay; this applies it to the host's download slot, without jitter, and re-asserts it
-  after AutoThrottle adjusts the slot.
+  after AutoThrottle adjusts the slot. A Crawl-delay over NEWSINGEST_MAX_CRAWL_DELAY pauses the
+  host for the run instead (`host_paused`, reason crawl_delay_<seconds>s).
 - `PoliteRetry` (replaces Scrapy's RetryMiddleware): 429 and 503 wait for Retry-After; other
   retryable failures back off exponentially; both pause the whole host (its download slot), not
   only the retried request. After NEWSINGEST_HOST_FAILURE_LIMIT consecutive failures a host is
@@ -13,6 +15,8 @@ failing, and refusing bodies we do not parse.
 - `ContentTypeFilter` (listed as a downloader middleware, it only connects the headers_received
   signal): stops a download once its headers show a type we never parse (PDF, images, video ...),
   so only the headers cross the wire.
+- `StopPromptly` (downloader middleware): when the crawl starts closing, requests still waiting
+  for their turn in a download slot are dropped instead of awaited (see its docstring).
 
 All are built from settings (from_crawler). They touch only Scrapy's downloader state; they
 report through crawler stats (newsingest/...) and `logging` events.
@@ -43,16 +47,26 @@ HOST_FAILURE_LIMIT_SETTING = "NEWSINGEST_HOST_FAILURE_LIMIT"
 RETRY_BACKOFF_SETTING = "NEWSINGEST_RETRY_BACKOFF"  # seconds before the first retry; doubles each time
 RETRY_BACKOFF_MAX_SETTING = "NEWSINGEST_RETRY_BACKOFF_MAX"
 RETRY_AFTER_MAX_SETTING = "NEWSINGEST_RETRY_AFTER_MAX"
+MAX_CRAWL_DELAY_SETTING = "NEWSINGEST_MAX_CRAWL_DELAY"
+# Google reads the first 500 KiB of a robots.txt and ignores the rest; a 9 MB one (300,000 rules) took a
+# crawl to 636 MB and slowed every request, since each is matched against every rule.
+ROBOTS_TXT_MAX_BYTES = 500 * 1024
 
 STAT_HOST_PAUSED = "newsingest/errors/host_paused"
 STAT_SKIPPED_HOST_PAUSED = "newsingest/skipped/host_paused"
 STAT_SKIPPED_CONTENT_TYPE = "newsingest/skipped/non_html"
 STAT_CRAWL_DELAY = "newsingest/crawl_delay_hosts"
 STAT_RETRY_AFTER = "newsingest/retry_after"
+STAT_ROBOTS_TRUNCATED = "newsingest/robots_txt_truncated"
+STAT_SKIPPED_STOPPING = "newsingest/skipped/crawl_stopping"
 
 
 class HostPaused(IgnoreRequest):
     """The host failed too often in this run; no more requests go to it."""
+
+
+class CrawlStopping(IgnoreRequest):
+    """The crawl is closing: a request that had not gone out yet is left for the next crawl."""
 
 
 def _host(request: Request) -> str:
@@ -65,6 +79,11 @@ def _slot(crawler: Crawler, request: Request) -> Any:
         return None
     downloader = engine.downloader
     return downloader.slots.get(downloader.get_slot_key(request))
+
+
+def _whole_seconds(seconds: float) -> int:
+    # A site's number, for a log field: "Retry-After: 1e400"-like values overflow int().
+    return int(min(seconds, 10**9))
 
 
 def pause_slot(crawler: Crawler, request: Request, seconds: float) -> None:
@@ -89,7 +108,35 @@ class RobotsTxt(RobotsTxtMiddleware):
     others get None and are let through unchecked. A crawl that starts with a feed, a sitemap and a
     homepage on one host, or a distributed worker taking queued links for a host it has not seen yet,
     would fetch disallowed pages. After the wait, the rules are read from the middleware's own cache.
+
+    Only the first ROBOTS_TXT_MAX_BYTES are read: the download stops there, and the rules are parsed
+    up to the last whole line before it (a rule cut in half could allow more than the site meant).
     """
+
+    def __init__(self, crawler: Crawler):
+        super().__init__(crawler)
+        crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
+
+    @staticmethod
+    def _is_robots_txt(request: Request) -> bool:
+        return bool(request.meta.get("dont_obey_robotstxt")) and urlparse_cached(request).path == "/robots.txt"
+
+    def bytes_received(self, data: bytes, request: Request, **kwargs: Any) -> None:
+        if not self._is_robots_txt(request):
+            return
+        received = request.meta.get("_newsingest_robots_bytes", 0) + len(data)
+        request.meta["_newsingest_robots_bytes"] = received
+        if received > ROBOTS_TXT_MAX_BYTES:
+            raise StopDownload(fail=False)  # the response goes on with what arrived
+
+    async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
+        if len(response.body) > ROBOTS_TXT_MAX_BYTES:
+            head = response.body[:ROBOTS_TXT_MAX_BYTES]
+            head = head[: head.rfind(b"\n") + 1]
+            self.crawler.stats.inc_value(STAT_ROBOTS_TRUNCATED)
+            logger.warning("robots_txt_truncated", extra={"url": response.url, "bytes_read": len(head)})
+            response = response.replace(body=head)
+        await super()._parse_robots(response, netloc, request)
 
     async def robot_parser(self, request: Request) -> Any:
         parser = await super().robot_parser(request)
@@ -106,6 +153,7 @@ class CrawlDelay:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.user_agent = crawler.settings.get("USER_AGENT") or ""
+        self.max_delay = crawler.settings.getfloat(MAX_CRAWL_DELAY_SETTING, 30.0)
         self.delays: dict[str, float] = {}  # host -> seconds
         crawler.signals.connect(self.robots_parsed, signal=signals.robots_parsed)
 
@@ -124,9 +172,15 @@ class CrawlDelay:
         if not delay or delay <= 0:
             return
         host = _host(request)
+        logger.info("crawl_delay", extra={"host": host, "seconds": float(delay)})
+        retry = self.crawler.get_downloader_middleware(PoliteRetry)
+        if delay > self.max_delay and retry is not None:
+            # The site asks for fewer requests than one crawl can wait for: respect that by leaving it alone.
+            retry.pause_host(host, reason=f"crawl_delay_{_whole_seconds(delay)}s")
+            return
+        delay = min(delay, self.max_delay)
         self.delays[host] = float(delay)
         self.crawler.stats.inc_value(STAT_CRAWL_DELAY)
-        logger.info("crawl_delay", extra={"host": host, "seconds": float(delay)})
         # A slot created from now on starts with the delay and no jitter (jitter would halve it).
         engine = self.crawler.engine
         if engine is not None:
@@ -205,7 +259,7 @@ class PoliteRetry(RetryMiddleware):
                 logger.info("retry_after", extra={"url": request.url, "status": response.status, "seconds": wait})
                 if wait > self.retry_after_max:
                     # A site asking us to stay away for longer than we are willing to wait: respect it for the run.
-                    self._pause_host(host, reason=f"retry_after_{int(wait)}s")
+                    self.pause_host(host, reason=f"retry_after_{_whole_seconds(wait)}s")
                     return response
         if self._failed(host, reason):
             return response
@@ -238,11 +292,12 @@ class PoliteRetry(RetryMiddleware):
         count = self.failures.get(host, 0) + 1
         self.failures[host] = count
         if self.failure_limit and count >= self.failure_limit:
-            self._pause_host(host, reason=reason)
+            self.pause_host(host, reason=reason)
             return True
         return False
 
-    def _pause_host(self, host: str, reason: str) -> None:
+    def pause_host(self, host: str, reason: str) -> None:
+        """No more requests to `host` in this run: queued ones fail, later ones are refused (HostPaused)."""
         if host in self.paused:
             return
         self.paused.add(host)
@@ -252,7 +307,6 @@ class PoliteRetry(RetryMiddleware):
             "host_paused",
             extra={"host": host, "consecutive_failures": self.failures.get(host, 0), "reason": reason},
         )
-
 
     def _drop_queued(self, host: str) -> None:
         """Fail the requests already waiting in the host's download slot: they passed process_request
@@ -306,3 +360,59 @@ class ContentTypeFilter:
             extra={"url": request.url, "content_type": content_type, "length": body_length, "reason": "content_type"},
         )
         raise StopDownload(fail=True)
+
+
+class StopPromptly:
+    """A graceful stop that does not wait for delays.
+
+    Scrapy's graceful stop (SIGTERM, CLOSESPIDER_TIMEOUT, any close of the spider) waits until every
+    request handed to the downloader is done, those queued in a host's download slot behind its delay
+    (Crawl-delay, Retry-After, backoff) included: a Crawl-delay of a day held a stop for a day, and the
+    daemon had to SIGKILL the crawl (Scrapy knows: scrapy/scrapy#2969, #4749, no API for it). When the
+    spider starts closing, this fails the requests still waiting in a slot, and refuses any that reach
+    the downloader afterwards; downloads already on the wire finish (bounded by download_timeout), so
+    what was fetched is kept, and what was not is fetched by a later crawl.
+
+    Scrapy sends no signal when closing starts, only when it is over: engine.close_spider_async is
+    wrapped at engine_started, which covers every path (stop, CloseSpider, our own closes).
+    Listed last among the downloader middlewares, so nothing awaits between it and the slot queue.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.stopping = False
+        crawler.signals.connect(self.engine_started, signal=signals.engine_started)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StopPromptly:
+        return cls(crawler)
+
+    def engine_started(self) -> None:
+        engine = self.crawler.engine
+        close_spider = engine.close_spider_async
+
+        async def close_spider_then_drop(*, reason: str = "cancelled") -> None:
+            self.stop(reason)
+            await close_spider(reason=reason)
+
+        engine.close_spider_async = close_spider_then_drop
+
+    def stop(self, reason: str) -> None:
+        if self.stopping:
+            return
+        self.stopping = True
+        engine = self.crawler.engine
+        dropped = 0
+        for slot in list(engine.downloader.slots.values()) if engine is not None else ():
+            while slot.queue:
+                _request, deferred = slot.queue.popleft()
+                dropped += 1
+                deferred.errback(CrawlStopping("crawl stopping"))
+        if dropped:
+            self.crawler.stats.inc_value(STAT_SKIPPED_STOPPING, dropped)
+        logger.info("crawl_stopping", extra={"reason": reason, "requests_dropped": dropped})
+
+    def process_request(self, request: Request) -> None:
+        if self.stopping:
+            self.crawler.stats.inc_value(STAT_SKIPPED_STOPPING)
+            raise CrawlStopping("crawl stopping")

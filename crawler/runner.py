@@ -38,7 +38,7 @@ class CrawlSummary:
     started_at: datetime
     finished_at: datetime
     status: str  # finished | interrupted | failed
-    finish_reason: str
+    finish_reason: str  # Scrapy's (finished, shutdown ...), or ours: time_budget, frontier_lost, spool_write_failed
     pages_fetched: int
     articles_found: int
     not_articles: int
@@ -127,10 +127,14 @@ def run_crawl(
     }
     not_articles = sum(not_article_reasons.values())
     finish_reason = str(stats.get("finish_reason", "unknown"))
+    if finish_reason == "closespider_timeout":  # CLOSESPIDER_TIMEOUT is source.max_crawl_seconds
+        finish_reason = "time_budget"
+        log.warning("time_budget_reached", max_crawl_seconds=source.max_crawl_seconds)
     pages_fetched = int(stats.get("newsingest/pages_fetched", stats.get("response_received_count", 0)))
     if finish_reason == "shutdown":
         status = "interrupted"
-    elif finish_reason not in ("finished", "max_pages") or (pages_fetched == 0 and errors):
+    # A spent time budget is a configured limit, like max_pages: what was fetched is a normal run's result.
+    elif finish_reason not in ("finished", "max_pages", "time_budget") or (pages_fetched == 0 and errors):
         status = "failed"  # nothing could be fetched: the site is down, refuses us, or the config is wrong
     else:
         status = "finished"
@@ -153,6 +157,7 @@ def run_crawl(
     log.info(
         "crawl_finished",
         status=summary.status,
+        finish_reason=summary.finish_reason,
         pages=summary.pages_fetched,
         articles=summary.articles_found,
         not_articles=summary.not_articles,

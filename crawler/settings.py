@@ -11,6 +11,7 @@ from typing import Any
 from crawler.middlewares import ALLOW_PRIVATE_HOSTS_SETTING, MAX_PAGES_SETTING
 from crawler.politeness import (
     HOST_FAILURE_LIMIT_SETTING,
+    MAX_CRAWL_DELAY_SETTING,
     RETRY_AFTER_MAX_SETTING,
     RETRY_BACKOFF_MAX_SETTING,
     RETRY_BACKOFF_SETTING,
@@ -56,6 +57,10 @@ def scrapy_settings(crawl: CrawlSettings, source: Source) -> dict[str, Any]:
         RETRY_BACKOFF_SETTING: crawl.retry_backoff,
         RETRY_BACKOFF_MAX_SETTING: max(60.0, crawl.retry_backoff),
         RETRY_AFTER_MAX_SETTING: crawl.retry_after_max,
+        MAX_CRAWL_DELAY_SETTING: crawl.max_crawl_delay,
+        # The wall-clock budget: Scrapy's CloseSpider closes gracefully with finish reason closespider_timeout
+        # (reported as time_budget); crawler.politeness.StopPromptly keeps delays from holding the close.
+        "CLOSESPIDER_TIMEOUT": source.max_crawl_seconds,
         INCREMENTAL_SETTING: crawl.incremental,
         REVISIT_WINDOW_SETTING: crawl.revisit_window,
         REVISIT_MIN_SETTING: crawl.revisit_min_interval,
@@ -66,7 +71,8 @@ def scrapy_settings(crawl: CrawlSettings, source: Source) -> dict[str, Any]:
         # and redirects, and closes the engine under items still being processed).
         MAX_PAGES_SETTING: source.max_pages,
         MAX_LINK_DEPTH_SETTING: DEFAULT_MAX_LINK_DEPTH,
-        ALLOW_PRIVATE_HOSTS_SETTING: source.allow_private_hosts,
+        ALLOW_PRIVATE_HOSTS_SETTING: (source.allow_private_hosts if isinstance(source.allow_private_hosts, bool)
+                                      else list(source.allow_private_hosts)),
         # Fetch in the order the spider prioritises (feeds and newest sitemap entries first,
         # then breadth-first links), not Scrapy's default LIFO.
         "SCHEDULER_MEMORY_QUEUE": "scrapy.squeues.FifoMemoryQueue",
@@ -85,6 +91,8 @@ def scrapy_settings(crawl: CrawlSettings, source: Source) -> dict[str, Any]:
             "crawler.politeness.ContentTypeFilter": 106,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.politeness.PoliteRetry": 550,
+            # Last before the download slot: nothing awaits between its check and the slot queue.
+            "crawler.politeness.StopPromptly": 990,
         },
         # Statelessness and no listening sockets.
         "COOKIES_ENABLED": False,

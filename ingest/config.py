@@ -6,6 +6,7 @@ Defaults live in ingest/defaults.py; this module only reads files and the enviro
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import os
 import re
@@ -32,6 +33,8 @@ _HOST_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)*\.?")
 # and key=value passwords, quoted or not.
 _URL_SCHEME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*:?//")
 _KV_PASSWORD = re.compile(r"\bpassword\s*=\s*('(?:[^'\\]|\\.)*(?:'|$)|\S+)", re.IGNORECASE)
+_DAY = 86400.0
+_MAX_PAGES = 10_000_000
 
 
 class ConfigError(Exception):
@@ -55,7 +58,9 @@ class Source:
     title_selector: str | None = None
     drop_text: tuple[str, ...] = ()
     follow_links: bool = True
-    allow_private_hosts: bool = False
+    # True: any non-public address but link-local ones; or the IP addresses, networks and host names allowed.
+    allow_private_hosts: bool | tuple[str, ...] = False
+    max_crawl_seconds: float = 3600.0
 
     @property
     def domains(self) -> tuple[str, ...]:
@@ -85,7 +90,7 @@ class CrawlSettings:
     max_pages: int
     extract_workers: int
     min_article_chars: int
-    allow_private_hosts: bool
+    allow_private_hosts: bool | tuple[str, ...]
     max_retries: int = 2
     retry_backoff: float = 1.0
     retry_after_max: float = 120.0
@@ -98,6 +103,8 @@ class CrawlSettings:
     archive_max_bytes: int = 100 * 1024 * 1024
     redis_url: str | None = None
     redis_outage_grace: float = 60.0
+    max_crawl_delay: float = 30.0
+    max_crawl_seconds: float = 3600.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,31 +300,40 @@ def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
         user_agent=user_agent,
         contact_url=contact_url,
         obey_robots_txt=v.boolean(table, "obey_robots_txt", p, d["obey_robots_txt"]),
-        download_delay=v.number(table, "download_delay", p, d["download_delay"], minimum=0),
+        download_delay=v.number(table, "download_delay", p, d["download_delay"], minimum=0, maximum=3600),
         autothrottle=v.boolean(table, "autothrottle", p, d["autothrottle"]),
-        concurrent_requests=v.integer(table, "concurrent_requests", p, d["concurrent_requests"], minimum=1),
+        concurrent_requests=v.integer(table, "concurrent_requests", p, d["concurrent_requests"], minimum=1,
+                                      maximum=1000),
         concurrent_requests_per_host=v.integer(
-            table, "concurrent_requests_per_host", p, d["concurrent_requests_per_host"], minimum=1
+            table, "concurrent_requests_per_host", p, d["concurrent_requests_per_host"], minimum=1, maximum=100
         ),
-        download_timeout=v.number(table, "download_timeout", p, d["download_timeout"], minimum=0.1),
-        max_response_bytes=v.integer(table, "max_response_bytes", p, d["max_response_bytes"], minimum=1024),
-        max_redirects=v.integer(table, "max_redirects", p, d["max_redirects"], minimum=0),
-        max_pages=v.integer(table, "max_pages", p, d["max_pages"], minimum=1),
-        extract_workers=v.integer(table, "extract_workers", p, d["extract_workers"], minimum=0),
-        min_article_chars=v.integer(table, "min_article_chars", p, d["min_article_chars"], minimum=0),
-        allow_private_hosts=v.boolean(table, "allow_private_hosts", p, d["allow_private_hosts"]),
-        max_retries=v.integer(table, "max_retries", p, d["max_retries"], minimum=0),
-        retry_backoff=v.number(table, "retry_backoff", p, d["retry_backoff"], minimum=0),
-        retry_after_max=v.number(table, "retry_after_max", p, d["retry_after_max"], minimum=0),
-        host_failure_limit=v.integer(table, "host_failure_limit", p, d["host_failure_limit"], minimum=0),
+        download_timeout=v.number(table, "download_timeout", p, d["download_timeout"], minimum=0.1, maximum=600),
+        max_response_bytes=v.integer(table, "max_response_bytes", p, d["max_response_bytes"], minimum=1024,
+                                     maximum=1024**3),
+        max_redirects=v.integer(table, "max_redirects", p, d["max_redirects"], minimum=0, maximum=100),
+        max_pages=v.integer(table, "max_pages", p, d["max_pages"], minimum=1, maximum=_MAX_PAGES),
+        extract_workers=v.integer(table, "extract_workers", p, d["extract_workers"], minimum=0, maximum=256),
+        min_article_chars=v.integer(table, "min_article_chars", p, d["min_article_chars"], minimum=0,
+                                    maximum=100_000),
+        allow_private_hosts=v.private_hosts(table, "allow_private_hosts", p, d["allow_private_hosts"]),
+        max_retries=v.integer(table, "max_retries", p, d["max_retries"], minimum=0, maximum=20),
+        retry_backoff=v.number(table, "retry_backoff", p, d["retry_backoff"], minimum=0, maximum=3600),
+        retry_after_max=v.number(table, "retry_after_max", p, d["retry_after_max"], minimum=0, maximum=_DAY),
+        host_failure_limit=v.integer(table, "host_failure_limit", p, d["host_failure_limit"], minimum=0,
+                                     maximum=1000),
         incremental=v.boolean(table, "incremental", p, d["incremental"]),
-        revisit_window=v.duration(table, "revisit_window", p, d["revisit_window"]),
-        revisit_min_interval=v.duration(table, "revisit_min_interval", p, d["revisit_min_interval"]),
-        revisit_max_interval=v.duration(table, "revisit_max_interval", p, d["revisit_max_interval"]),
+        revisit_window=v.duration(table, "revisit_window", p, d["revisit_window"], maximum=365 * _DAY),
+        revisit_min_interval=v.duration(table, "revisit_min_interval", p, d["revisit_min_interval"],
+                                        maximum=365 * _DAY),
+        revisit_max_interval=v.duration(table, "revisit_max_interval", p, d["revisit_max_interval"],
+                                        maximum=365 * _DAY),
         archive=v.boolean(table, "archive", p, d["archive"]),
-        archive_max_bytes=v.integer(table, "archive_max_bytes", p, d["archive_max_bytes"], minimum=1024 * 1024),
+        archive_max_bytes=v.integer(table, "archive_max_bytes", p, d["archive_max_bytes"], minimum=1024 * 1024,
+                                    maximum=100 * 1024**3),
         redis_url=v.optional_str(table, "redis_url", p) or None,
-        redis_outage_grace=v.duration(table, "redis_outage_grace", p, d["redis_outage_grace"]),
+        redis_outage_grace=v.duration(table, "redis_outage_grace", p, d["redis_outage_grace"], maximum=_DAY),
+        max_crawl_delay=v.number(table, "max_crawl_delay", p, d["max_crawl_delay"], minimum=0, maximum=3600),
+        max_crawl_seconds=v.duration(table, "max_crawl_seconds", p, d["max_crawl_seconds"], maximum=_DAY),
     )
 
 
@@ -326,13 +342,16 @@ def _parse_daemon(v: _Validator, table: dict[str, Any]) -> DaemonSettings:
     p = "daemon."
     v.no_unknown(table, set(d), p)
     return DaemonSettings(
-        max_concurrent_crawls=v.integer(table, "max_concurrent_crawls", p, d["max_concurrent_crawls"], minimum=1),
-        grace_period=v.duration(table, "grace_period", p, d["grace_period"]),
-        housekeeping_interval=v.duration(table, "housekeeping_interval", p, d["housekeeping_interval"]),
-        unhealthy_after=v.integer(table, "unhealthy_after", p, d["unhealthy_after"], minimum=1),
-        trigger_poll_interval=v.duration(table, "trigger_poll_interval", p, d["trigger_poll_interval"]),
-        keep_bad_segments=v.duration(table, "keep_bad_segments", p, d["keep_bad_segments"]),
-        stale_run_after=v.duration(table, "stale_run_after", p, d["stale_run_after"]),
+        max_concurrent_crawls=v.integer(table, "max_concurrent_crawls", p, d["max_concurrent_crawls"], minimum=1,
+                                        maximum=256),
+        grace_period=v.duration(table, "grace_period", p, d["grace_period"], maximum=3600),
+        housekeeping_interval=v.duration(table, "housekeeping_interval", p, d["housekeeping_interval"],
+                                         maximum=30 * _DAY),
+        unhealthy_after=v.integer(table, "unhealthy_after", p, d["unhealthy_after"], minimum=1, maximum=1000),
+        trigger_poll_interval=v.duration(table, "trigger_poll_interval", p, d["trigger_poll_interval"],
+                                         maximum=3600),
+        keep_bad_segments=v.duration(table, "keep_bad_segments", p, d["keep_bad_segments"], maximum=365 * _DAY),
+        stale_run_after=v.duration(table, "stale_run_after", p, d["stale_run_after"], maximum=30 * _DAY),
     )
 
 
@@ -358,6 +377,7 @@ def _parse_source(v: _Validator, item: Any, index: int, crawl: CrawlSettings) ->
         if "/" in domain or ":" in domain or not domain.strip("."):
             raise ConfigError(f"{v.where}: {label}: key 'allowed_domains': {domain!r} is not a host name")
     max_pages = item.get("max_pages", None)
+    max_crawl_seconds = item.get("max_crawl_seconds", None)
     return Source(
         name=name,
         start_urls=start_urls,
@@ -367,15 +387,27 @@ def _parse_source(v: _Validator, item: Any, index: int, crawl: CrawlSettings) ->
         allow=sv.patterns(item, "allow"),
         deny=sv.patterns(item, "deny"),
         article_pattern=sv.pattern(item, "article_pattern"),
-        max_pages=crawl.max_pages if max_pages is None else sv.integer(item, "max_pages", "", 0, minimum=1),
+        max_pages=crawl.max_pages if max_pages is None else sv.integer(item, "max_pages", "", 0, minimum=1,
+                                                                         maximum=_MAX_PAGES),
         interval=sv.duration(item, "interval", "", d["interval"]),
         cron=sv.cron(item, "cron"),
         body_selector=sv.selector(item, "body_selector"),
         title_selector=sv.selector(item, "title_selector"),
         drop_text=sv.string_list(item, "drop_text"),
         follow_links=sv.boolean(item, "follow_links", "", d["follow_links"]),
-        allow_private_hosts=sv.boolean(item, "allow_private_hosts", "", crawl.allow_private_hosts),
+        allow_private_hosts=sv.private_hosts(item, "allow_private_hosts", "", crawl.allow_private_hosts),
+        max_crawl_seconds=crawl.max_crawl_seconds if max_crawl_seconds is None
+        else sv.duration(item, "max_crawl_seconds", "", 0, maximum=_DAY),
     )
+
+
+def _is_ip(entry: str) -> bool:
+    """An IP address or a network; strict, since 192.168.0.1/24 is more likely a typo than meant."""
+    try:
+        ipaddress.ip_network(entry) if "/" in entry else ipaddress.ip_address(entry)
+    except ValueError:
+        return False
+    return True
 
 
 def _kind(value: Any) -> str:
@@ -428,23 +460,29 @@ class _Validator:
             raise self.fail(prefix + key, f"expected true or false, got {_kind(value)}")
         return value
 
-    def integer(self, table: dict, key: str, prefix: str, default: int, minimum: int | None = None) -> int:
+    def integer(self, table: dict, key: str, prefix: str, default: int, minimum: int | None = None,
+                maximum: int | None = None) -> int:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, int):
             raise self.fail(prefix + key, f"expected an integer, got {_kind(value)} {value!r}")
         if minimum is not None and value < minimum:
             raise self.fail(prefix + key, f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise self.fail(prefix + key, f"must be at most {maximum}, got {value}")
         return value
 
-    def number(self, table: dict, key: str, prefix: str, default: float, minimum: float | None = None) -> float:
+    def number(self, table: dict, key: str, prefix: str, default: float, minimum: float | None = None,
+               maximum: float | None = None) -> float:
         value = table.get(key, default)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
             raise self.fail(prefix + key, f"expected a number, got {_kind(value)} {value!r}")
         if minimum is not None and value < minimum:
             raise self.fail(prefix + key, f"must be at least {minimum}, got {value}")
+        if maximum is not None and value > maximum:
+            raise self.fail(prefix + key, f"must be at most {maximum:g}, got {value:g}")
         return float(value)
 
-    def duration(self, table: dict, key: str, prefix: str, default: float) -> float:
+    def duration(self, table: dict, key: str, prefix: str, default: float, maximum: float = _MAX_DURATION) -> float:
         """Seconds as a number, or a string such as '90s', '15m', '2h', '1d'."""
         value = table.get(key, default)
         seconds: float | None = None
@@ -459,7 +497,25 @@ class _Validator:
             raise self.fail(
                 prefix + key, f"expected a positive duration (seconds, or '90s', '15m', '2h', '1d'), got {value!r}"
             )
+        if seconds > maximum:
+            raise self.fail(prefix + key, f"must be at most {maximum:g} seconds, got {value!r}")
         return seconds
+
+    def private_hosts(self, table: dict, key: str, prefix: str, default: bool | tuple[str, ...]
+                      ) -> bool | tuple[str, ...]:
+        """true, false, or a list of IP addresses, networks (CIDR) and host names."""
+        value = table.get(key, default)
+        if isinstance(value, bool | tuple):
+            return value
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+            raise self.fail(prefix + key, f"expected true, false or a list of hosts and networks, got {_kind(value)}")
+        entries = []
+        for entry in value:
+            entry = entry.strip()
+            if not (_is_ip(entry) or _HOST_NAME.fullmatch(entry)):
+                raise self.fail(prefix + key, f"{entry!r} is not an IP address, a network or a host name")
+            entries.append(entry.lower())
+        return tuple(entries)
 
     def selector(self, table: dict, key: str) -> str | None:
         value = table.get(key)

@@ -27,7 +27,10 @@ CRAWL = {
     "max_pages": 1000,  # per source and crawl; a source may lower or raise it
     "extract_workers": 0,  # extraction processes; 0 means one per CPU core
     "min_article_chars": 400,  # extracted body shorter than this is not an article
-    # hosts on private, loopback or link-local addresses are refused unless a source allows them
+    # Hosts on private, loopback or link-local addresses are refused unless a source allows them: true allows
+    # every such address but link-local ones (169.254.0.0/16, fe80::/10: cloud metadata services answer there);
+    # a list allows exactly these IP addresses, networks and host names ["10.1.2.3", "192.168.0.0/24",
+    # "intranet.example"], link-local ones only when named or inside a network named.
     "allow_private_hosts": False,
     # Retries and backoff: 429/503 wait for Retry-After (at most retry_after_max seconds, else the host
     # is paused for the run); other failures wait retry_backoff, doubling per retry. A host failing
@@ -49,6 +52,11 @@ CRAWL = {
     "redis_url": None,
     # Seconds a worker waits for Redis to come back in the middle of a crawl before it stops (frontier_lost).
     "redis_outage_grace": 60,
+    # Longest robots.txt Crawl-delay honoured (seconds, at most 3600); a host asking for more is paused for the run.
+    "max_crawl_delay": 30,
+    # Wall-clock budget of one crawl (seconds, at most a day); when it runs out the crawl stops gracefully,
+    # keeping what it fetched (finish reason time_budget). A source may set its own.
+    "max_crawl_seconds": 3600,
 }
 
 LOAD = {
@@ -83,4 +91,5 @@ SOURCE = {
     "drop_text": [],  # body paragraphs containing any of these strings are removed
     "follow_links": True,  # follow links from start_urls through sections and pagination
     "allow_private_hosts": None,  # None: [crawl] allow_private_hosts
+    "max_crawl_seconds": None,  # None: [crawl] max_crawl_seconds
 }

@@ -921,6 +921,7 @@ class NewsSite:
         self.custom: dict[str, tuple[int, str]] = {}  # path -> (status, HTML) served as is
         # Feed links go through /go/<article path>, answered with a 301 to the article (click tracking).
         self.feed_redirects = False
+        self.redirects: dict[str, str] = {}  # path -> absolute URL answered with a 301 (another host, say)
         self.bytes_sent: dict[str, int] = {}  # HUGE_PATH / PDF_PATH: body bytes written before the client hung up
         # Every response: (path, status); 304s show conditional requests answered.
         self.responses: list[tuple[str, int]] = []
@@ -1065,6 +1066,9 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             if busy is not None:
                 status, retry_after = busy
                 self._head(status, "text/html; charset=utf-8", 0, {"Retry-After": retry_after})
+                return
+            if bare in site.redirects:
+                self._head(301, "text/html; charset=utf-8", 0, {"Location": site.redirects[bare]})
                 return
             if site.feed_redirects and bare.startswith(REDIRECT_PREFIX + "/"):
                 self._head(301, "text/html; charset=utf-8", 0, {"Location": site.url(bare[len(REDIRECT_PREFIX):])})

@@ -77,3 +77,44 @@ def test_invalid_body_selector_names_the_key(tmp_path):
     path = write(tmp_path, '[[sources]]\nname = "x"\nfeeds = ["https://x.example/f"]\nbody_selector = "div["\n')
     with pytest.raises(ConfigError, match=r"source 'x': key 'body_selector': invalid selector"):
         load_config(path, env={})
+
+
+@pytest.mark.parametrize("section, key, value", [
+    ("crawl", "download_delay", "1e300"),
+    ("crawl", "download_timeout", "1e300"),
+    ("crawl", "retry_backoff", "1e300"),
+    ("crawl", "retry_after_max", "1e300"),
+    ("crawl", "concurrent_requests", "1000000000"),
+    ("crawl", "max_retries", "1000000"),
+    ("crawl", "revisit_window", '"3650d"'),
+    ("daemon", "grace_period", '"3650d"'),
+    ("daemon", "max_concurrent_crawls", "100000"),
+])
+def test_a_number_beyond_its_range_is_an_error_naming_file_and_key(tmp_path, section, key, value):
+    path = write(tmp_path, f"[{section}]\n{key} = {value}\n")
+    with pytest.raises(ConfigError, match=rf"{path}: key '{section}.{key}': must be at most"):
+        load_config(path, env={})
+
+
+def test_max_crawl_seconds_of_a_source_overrides_the_crawl_default(tmp_path):
+    path = write(tmp_path, '[crawl]\nmax_crawl_seconds = "30m"\n'
+                           '[[sources]]\nname = "a"\nfeeds = ["https://a.example/f"]\nmax_crawl_seconds = "90s"\n'
+                           '[[sources]]\nname = "b"\nfeeds = ["https://b.example/f"]\n')
+    config = load_config(path, env={})
+    assert config.source("a").max_crawl_seconds == 90
+    assert config.source("b").max_crawl_seconds == 1800
+
+
+def test_allow_private_hosts_takes_addresses_networks_and_host_names(tmp_path):
+    path = write(tmp_path, '[[sources]]\nname = "a"\nfeeds = ["https://a.example/f"]\n'
+                           'allow_private_hosts = ["10.1.2.3", "intranet.example", "192.168.0.0/24", "fe80::1"]\n')
+    config = load_config(path, env={})
+    assert config.source("a").allow_private_hosts == ("10.1.2.3", "intranet.example", "192.168.0.0/24", "fe80::1")
+
+
+@pytest.mark.parametrize("entry", ["192.168.0.1/24", "10.0.0.0/33", "http://intranet.example/", "bad host", ""])
+def test_allow_private_hosts_entry_that_is_no_host_or_network_names_the_key(tmp_path, entry):
+    path = write(tmp_path, '[[sources]]\nname = "a"\nfeeds = ["https://a.example/f"]\n'
+                           f'allow_private_hosts = ["{entry}"]\n')
+    with pytest.raises(ConfigError, match=r"source 'a': key 'allow_private_hosts'"):
+        load_config(path, env={})

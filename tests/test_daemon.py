@@ -322,3 +322,43 @@ def test_status_reports_runs_and_a_failing_source_as_unhealthy(database_url, tmp
     assert report["last_load"]["status"] == "finished"
     text = run_cli("--config", str(config), "status")
     assert "UNHEALTHY" in text.stdout and "spool backlog" in text.stdout
+
+
+def test_a_site_asking_a_day_between_requests_never_holds_up_the_other_sources(database_url, tmp_path):
+    empty_database(database_url)
+    data_dir = tmp_path / "data"
+    with NewsSite() as site, NewsSite(articles=spare_articles()[:2]) as slow:
+        slow.crawl_delay = 86400
+        other = f'[[sources]]\n        name = "slow"\n        feeds = ["{slow.url("/feeds/rss.xml")}"]\n' \
+                '        interval = "1h"'
+        config = daemon_config(tmp_path / "newsingest.toml", data_dir, site.url("/feeds/rss.xml"), interval="1h",
+                               extra_sources=other)
+        config.write_text(config.read_text().replace("[daemon]\n", "[daemon]\nmax_concurrent_crawls = 1\n"))
+        daemon = Daemon.start(config, data_dir, database_url)
+        try:
+            finished = daemon.wait_for_event("crawl_process_finished", count=2, timeout=60)
+            wait_until(lambda: article_count(database_url) == len(site.articles), timeout=30)
+        finally:
+            daemon.stop()
+            daemon.kill()
+    assert {e["source"] for e in finished} == {"fixture", "slow"}
+    assert [e["reason"] for e in daemon.events("host_paused")] == ["crawl_delay_86400s"]
+
+
+def test_sigterm_stops_a_crawl_waiting_on_a_crawl_delay_without_sigkill(database_url, tmp_path):
+    empty_database(database_url)
+    data_dir = tmp_path / "data"
+    with NewsSite() as site:
+        site.crawl_delay = 29  # below the ceiling: the feed waits 29 s behind robots.txt, longer than grace + 15 s
+        config = daemon_config(tmp_path / "newsingest.toml", data_dir, site.url("/feeds/rss.xml"),
+                               interval="1h", grace="1s")
+        daemon = Daemon.start(config, data_dir, database_url)
+        try:
+            wait_until(lambda: site.requests_to("/robots.txt"), timeout=30)
+            assert daemon.stop(timeout=60) == 0
+        finally:
+            daemon.kill()
+    finished = daemon.events("crawl_process_finished")
+    assert [e["exit_status"] for e in finished] == [1]  # the crawl's own exit: interrupted, not killed
+    assert [e["status"] for e in daemon.events("crawl_finished")] == ["interrupted"]
+    assert not daemon.events("crawl_process_failed")

@@ -7,13 +7,19 @@ front of the article (consent walls, bot challenges ...) counted apart, never st
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import pytest
 from conftest import write_config
 from newssite import HUGE_PATH, PDF_PATH, PRIVATE_PATH, NewsSite, build_articles
 from parsel import Selector
 from test_crawl import source_block
+from test_daemon import wait_until
 
 from crawler.extract import extract_page
 from crawler.interstitial import stand_in_reason
@@ -248,3 +254,119 @@ def test_content_types_we_parse():
     for skipped in ("application/pdf", "image/jpeg", "image/svg+xml", "video/mp4", "audio/mpeg", "application/zip",
                     "application/vnd.openxmlformats-officedocument.wordprocessingml.document"):
         assert not is_parsed_content_type(skipped), skipped
+
+
+# ------------------------------------------------------------------ delays with a ceiling, time budget, stop
+
+
+def crawl_process(config, data_dir, database_url, source: str) -> subprocess.Popen:
+    """`newsingest crawl SOURCE --no-load` as a background process whose log (stderr) is kept."""
+    env = {**os.environ, "DATABASE_URL": database_url, "NEWSINGEST_DATA_DIR": str(data_dir), "NEWSINGEST_CONFIG": ""}
+    return subprocess.Popen(
+        [sys.executable, "-m", "ingest.cli", "--config", str(config), "--log-format", "json",
+         "crawl", source, "--no-load"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+    )
+
+
+def test_crawl_delay_beyond_the_ceiling_pauses_the_host_for_the_run(small_site, db, run_cli, tmp_path, data_dir):
+    small_site.crawl_delay = 86400
+    config = write_config(tmp_path / "newsingest.toml", data_dir,
+                          source_block("feed", feeds=[small_site.url("/feeds/rss.xml")]))
+    result = run_cli("--config", str(config), "crawl", "feed", timeout=30)  # hang guard
+    paused = events(result, "host_paused")
+    assert [e["reason"] for e in paused] == ["crawl_delay_86400s"], result.stderr[-3000:]
+    assert small_site.requested_paths() == ["/robots.txt"]  # nothing after it: the host asked for a day's wait
+    errors, finish_reason = db.execute("SELECT errors, finish_reason FROM crawl_runs").fetchone()
+    assert errors == {"host_paused": 1} and finish_reason == "finished"
+
+
+def test_sigterm_stops_a_crawl_waiting_on_a_crawl_delay_within_seconds(small_site, database_url, tmp_path, data_dir):
+    small_site.crawl_delay = 29  # below the default ceiling: requests wait 29 s each
+    config = write_config(tmp_path / "newsingest.toml", data_dir,
+                          source_block("feed", feeds=[small_site.url("/feeds/rss.xml")]))
+    process = crawl_process(config, data_dir, database_url, "feed")
+    try:
+        wait_until(lambda: small_site.requests_to("/robots.txt"), timeout=30)
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=15)  # hang guard: the feed alone waits 29 s for its turn
+    finally:
+        process.kill()
+    finished = [json.loads(line) for line in stderr.splitlines() if '"crawl_finished"' in line]
+    assert finished and finished[0]["status"] == "interrupted" and finished[0]["finish_reason"] == "shutdown"
+    assert not small_site.requests_to("/feeds/rss.xml")
+
+
+def test_time_budget_stops_the_crawl_and_keeps_what_it_fetched(db, run_cli, tmp_path, data_dir):
+    with NewsSite() as site:
+        site.article_delay = 1.0  # 12 articles one at a time: 12 s, three times the budget
+        source = source_block("feed", feeds=[site.url("/feeds/rss.xml")], max_crawl_seconds="4s")
+        # A download delay, however small, is what makes Scrapy 2.19 keep to one request at a time per host.
+        config = write_config(tmp_path / "newsingest.toml", data_dir, source, concurrent_requests_per_host="1",
+                              download_delay="0.05")
+        result = run_cli("--config", str(config), "crawl", "feed", timeout=60)
+        assert result.returncode == 0, result.stderr[-3000:]
+        fetched = {r.bare_path for r in site.requests if site.article_at(r.path)}
+    status, finish_reason, pages = db.execute("SELECT status, finish_reason, pages_fetched FROM crawl_runs").fetchone()
+    assert (status, finish_reason) == ("finished", "time_budget")
+    stored = {urlsplit(u).path for (u,) in db.execute("SELECT canonical_url FROM articles")}
+    assert 0 < len(stored) < len(site.articles)
+    assert stored <= fetched and pages == len(fetched)
+    assert events(result, "time_budget_reached")
+
+
+# ------------------------------------------------------------------------------------- robots.txt size
+
+
+def test_robots_txt_rules_beyond_the_first_500_kib_are_ignored(small_site, db, run_cli, tmp_path, data_dir):
+    # 40,000 harmless rules (about 900 KiB), then one that would forbid the whole site.
+    filler = "".join(f"Disallow: /archive/{i:06d}/\n" for i in range(40000))
+    small_site.custom["/robots.txt"] = (200, "User-agent: *\n" + filler + "Disallow: /\n")
+    result = run(run_cli, tmp_path, data_dir, source_block("feed", feeds=[small_site.url("/feeds/rss.xml")]), ("feed",))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == len(small_site.articles)
+    assert events(result, "robots_txt_truncated")
+
+
+# ------------------------------------------------------------------------------------- private hosts
+
+
+def test_a_source_allowing_one_private_host_is_refused_a_redirect_to_another(db, run_cli, tmp_path, data_dir):
+    with NewsSite(host="127.0.0.2") as allowed, NewsSite(host="127.0.0.3") as other:
+        article = allowed.articles[0]
+        allowed.redirects[article.path] = other.url(article.path)
+        source = source_block("intranet", start_urls=[allowed.url(article.path)], follow_links=False,
+                              allowed_domains=["127.0.0.2", "127.0.0.3"], allow_private_hosts=["127.0.0.2"])
+        result = run(run_cli, tmp_path, data_dir, source, ("intranet",))
+        assert allowed.requests_to(article.path), result.stderr[-3000:]
+        assert not other.requests
+    refused = events(result, "refused_private_host")
+    assert [e["host"] for e in refused] == ["127.0.0.3"]
+    assert db.execute("SELECT errors FROM crawl_runs").fetchone()[0] == {"refused_private_host": 1}
+
+
+@pytest.mark.parametrize("allowed, host, address, verdict", [
+    (False, "127.0.0.1", "127.0.0.1", False),
+    (True, "127.0.0.3", "127.0.0.3", True),
+    (True, "intranet.example", "10.1.2.3", True),
+    # Cloud metadata services answer on link-local addresses: `true` does not open them.
+    (True, "169.254.169.254", "169.254.169.254", False),
+    (True, "metadata.internal", "169.254.169.254", False),
+    (True, "::ffff:169.254.169.254", "::ffff:169.254.169.254", False),
+    (True, "fe80::1", "fe80::1", False),
+    (True, "fd00:ec2::254", "fd00:ec2::254", False),
+    (("169.254.169.254",), "169.254.169.254", "169.254.169.254", True),
+    (("169.254.0.0/16",), "169.254.169.254", "169.254.169.254", True),
+    (("127.0.0.2",), "127.0.0.2", "127.0.0.2", True),
+    (("127.0.0.2",), "127.0.0.3", "127.0.0.3", False),
+    (("192.168.0.0/24",), "192.168.0.77", "192.168.0.77", True),
+    (("192.168.0.0/24",), "192.168.1.1", "192.168.1.1", False),
+    (("intranet.example",), "intranet.example", "10.1.2.3", True),
+    (("intranet.example",), "INTRANET.example", "10.1.2.3", True),
+    (("intranet.example",), "other.example", "10.1.2.3", False),
+    (("intranet.example",), "intranet.example", "169.254.169.254", False),
+])
+def test_which_non_public_addresses_a_source_allows(allowed, host, address, verdict):
+    from crawler.middlewares import PrivateHostPolicy
+
+    assert PrivateHostPolicy(allowed).allows(host, address) is verdict

@@ -64,7 +64,7 @@ from crawler.fetch_state import (
 )
 from crawler.interstitial import stand_in_reason
 from crawler.middlewares import DOCUMENT_META, STAT_PAGES_FETCHED, PageBudgetExhausted, PrivateHostRefused
-from crawler.politeness import HostPaused
+from crawler.politeness import CrawlStopping, HostPaused
 from crawler.records import Page
 from crawler.settings import (
     ARCHIVE_DIR_SETTING,
@@ -162,9 +162,11 @@ class NewsSpider(scrapy.Spider):
             self.archive.close()
         spool_dir = self.settings.get("NEWSINGEST_SPOOL_DIR")
         stats = self.crawler.stats
+        # A crawl cut short (a cap, the time budget, a stop) left links of the listings it read unfollowed:
+        # their validators must not make the next crawl skip them as unchanged.
         if self.fetch_states is not None and (
             stats.get_value("newsingest/skipped/max_pages") or stats.get_value(STAT_SKIPPED_REQUEST_CAP)
-            or stats.get_value(STAT_SKIPPED_DOCUMENT_CAP)
+            or stats.get_value(STAT_SKIPPED_DOCUMENT_CAP) or reason != "finished"
         ):
             self.fetch_states.forget_listing_validators()
         if self.fetch_states is not None and spool_dir:
@@ -538,7 +540,7 @@ def _is_html(response: Response) -> bool:
 
 def error_kind(exc: BaseException) -> str | None:
     """A short stat name for a failed request; None for refusals already counted by a middleware."""
-    if isinstance(exc, (PrivateHostRefused, PageBudgetExhausted, HostPaused, sx.StopDownload)):
+    if isinstance(exc, (PrivateHostRefused, PageBudgetExhausted, HostPaused, CrawlStopping, sx.StopDownload)):
         return None  # counted where they happen (middleware, content-type filter)
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
