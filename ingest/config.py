@@ -26,6 +26,8 @@ _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _DURATION_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_DURATION = 10 * 365 * 86400  # seconds
+# A page that needs more than an hour of CPU is not an article anyone waits for; a crawl stuck that long is.
+_MAX_EXTRACT_TIMEOUT = 3600
 
 
 class ConfigError(Exception):
@@ -92,6 +94,7 @@ class CrawlSettings:
     archive_max_bytes: int = 100 * 1024 * 1024
     redis_url: str | None = None
     redis_outage_grace: float = 60.0
+    extract_timeout: float = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +221,9 @@ def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
     v.no_unknown(table, set(d), p)
     contact_url = v.string(table, "contact_url", p, d["contact_url"])
     user_agent = v.string(table, "user_agent", p, d["user_agent"]).replace("{contact_url}", contact_url)
+    extract_timeout = v.number(table, "extract_timeout", p, d["extract_timeout"], minimum=0.1)
+    if extract_timeout > _MAX_EXTRACT_TIMEOUT:
+        raise v.fail(p + "extract_timeout", f"must be at most {_MAX_EXTRACT_TIMEOUT}, got {extract_timeout:g}")
     return CrawlSettings(
         user_agent=user_agent,
         contact_url=contact_url,
@@ -247,6 +253,7 @@ def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
         archive_max_bytes=v.integer(table, "archive_max_bytes", p, d["archive_max_bytes"], minimum=1024 * 1024),
         redis_url=v.optional_str(table, "redis_url", p) or None,
         redis_outage_grace=v.duration(table, "redis_outage_grace", p, d["redis_outage_grace"]),
+        extract_timeout=extract_timeout,
     )
 
 

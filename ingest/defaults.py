@@ -27,6 +27,9 @@ CRAWL = {
     "max_pages": 1000,  # per source and crawl; a source may lower or raise it
     "extract_workers": 0,  # extraction processes; 0 means one per CPU core
     "min_article_chars": 400,  # extracted body shorter than this is not an article
+    # Seconds of a worker's time one page may take to extract; past it the worker is killed and replaced,
+    # and the page counts as extraction_timeout in the run's errors.
+    "extract_timeout": 10,
     # hosts on private, loopback or link-local addresses are refused unless a source allows them
     "allow_private_hosts": False,
     # Retries and backoff: 429/503 wait for Retry-After (at most retry_after_max seconds, else the host
