@@ -1,7 +1,8 @@
 """The item pipeline: extract each fetched Page in the worker pool and append articles to the spool.
 
 Built from settings (NEWSINGEST_SOURCE, NEWSINGEST_SPOOL_DIR, NEWSINGEST_RUN_ID, NEWSINGEST_EXTRACT_WORKERS,
-NEWSINGEST_MIN_ARTICLE_CHARS, NEWSINGEST_ARTICLE_PATTERN, NEWSINGEST_EXTRACT_OVERRIDES, NEWSINGEST_EXTRACT_TIMEOUT).
+NEWSINGEST_MIN_ARTICLE_CHARS, NEWSINGEST_ARTICLE_PATTERN, NEWSINGEST_EXTRACT_OVERRIDES, NEWSINGEST_EXTRACT_TIMEOUT,
+NEWSINGEST_MAX_PAGE_ELEMENTS).
 Counts go to the crawler's stats under newsingest/*. This module touches the spool directory and the extraction workers.
 """
 
@@ -26,7 +27,8 @@ logger = logging.getLogger(__name__)
 class ExtractAndSpoolPipeline:
     def __init__(self, crawler, source: str, spool_dir: Path, run_id: str, workers: int, min_chars: int,
                  pattern: str | None, overrides: Overrides = NO_OVERRIDES,
-                 timeout: float = defaults.CRAWL["extract_timeout"]):
+                 timeout: float = defaults.CRAWL["extract_timeout"],
+                 max_elements: int = defaults.CRAWL["max_page_elements"]):
         self.crawler = crawler
         self.source = source
         self.spool_dir = spool_dir
@@ -36,6 +38,7 @@ class ExtractAndSpoolPipeline:
         self.pattern = pattern
         self.overrides = overrides
         self.timeout = timeout
+        self.max_elements = max_elements
         self.pool: ExtractorPool | None = None
         self.writer: SpoolWriter | None = None
         self.spool_error: str | None = None
@@ -53,11 +56,13 @@ class ExtractAndSpoolPipeline:
             pattern=s.get("NEWSINGEST_ARTICLE_PATTERN") or None,
             overrides=s.get("NEWSINGEST_EXTRACT_OVERRIDES") or NO_OVERRIDES,
             timeout=s.getfloat("NEWSINGEST_EXTRACT_TIMEOUT", defaults.CRAWL["extract_timeout"]),
+            max_elements=s.getint("NEWSINGEST_MAX_PAGE_ELEMENTS", defaults.CRAWL["max_page_elements"]),
         )
 
     def open_spider(self):
         self.pool = ExtractorPool(self.workers, min_article_chars=self.min_chars, article_pattern=self.pattern,
-                                  overrides=self.overrides, timeout=self.timeout, on_worker_died=self._worker_died)
+                                  overrides=self.overrides, timeout=self.timeout, max_elements=self.max_elements,
+                                  on_worker_died=self._worker_died)
         self.writer = SpoolWriter(self.spool_dir, self.source, self.run_id)
 
     async def process_item(self, item):

@@ -67,13 +67,14 @@ class ExtractorPool:
     def __init__(self, workers: int, *, min_article_chars: int, article_pattern: str | None,
                  overrides: extract.Overrides = extract.NO_OVERRIDES,
                  timeout: float = defaults.CRAWL["extract_timeout"],
+                 max_elements: int = defaults.CRAWL["max_page_elements"],
                  on_worker_died: Callable[[], None] | None = None):
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["crawler.extract"])
         self.workers = workers
         self.timeout = timeout
         self._options = {"min_article_chars": min_article_chars, "article_pattern": article_pattern,
-                         "overrides": overrides}
+                         "overrides": overrides, "max_elements": max_elements}
         self._on_worker_died = on_worker_died
         # One slot per worker: a page waits for a slot, so a page handed to the executor is started at
         # once (or after a fresh worker's warm-up), and its deadline measures its own work only.

@@ -95,6 +95,7 @@ class CrawlSettings:
     redis_url: str | None = None
     redis_outage_grace: float = 60.0
     extract_timeout: float = 10.0
+    max_page_elements: int = 20000
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,6 +255,7 @@ def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
         redis_url=v.optional_str(table, "redis_url", p) or None,
         redis_outage_grace=v.duration(table, "redis_outage_grace", p, d["redis_outage_grace"]),
         extract_timeout=extract_timeout,
+        max_page_elements=v.integer(table, "max_page_elements", p, d["max_page_elements"], minimum=1000),
     )
 
 

@@ -30,6 +30,8 @@ CRAWL = {
     # Seconds of a worker's time one page may take to extract; past it the worker is killed and replaced,
     # and the page counts as extraction_timeout in the run's errors.
     "extract_timeout": 10,
+    # Elements of a page that extraction reads; the rest is dropped (real article pages hold a few thousand).
+    "max_page_elements": 20000,
     # hosts on private, loopback or link-local addresses are refused unless a source allows them
     "allow_private_hosts": False,
     # Retries and backoff: 429/503 wait for Retry-After (at most retry_after_max seconds, else the host
