@@ -77,3 +77,10 @@ def test_invalid_body_selector_names_the_key(tmp_path):
     path = write(tmp_path, '[[sources]]\nname = "x"\nfeeds = ["https://x.example/f"]\nbody_selector = "div["\n')
     with pytest.raises(ConfigError, match=r"source 'x': key 'body_selector': invalid selector"):
         load_config(path, env={})
+
+
+@pytest.mark.parametrize("value, problem", [(0, "at least 0.1"), (7200, "at most 3600")])
+def test_extract_timeout_out_of_range_names_the_key(tmp_path, value, problem):
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, f"[crawl]\nextract_timeout = {value}\n"), env={})
+    assert "key 'crawl.extract_timeout'" in str(error.value) and problem in str(error.value)
