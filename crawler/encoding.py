@@ -44,6 +44,10 @@ def html_text(body: bytes, content_type: str | None = None) -> str:
 class BrowserCharset:
     """Downloader middleware: an HTML response whose <meta> a browser overrules is decoded as UTF-8."""
 
+    @classmethod
+    def from_crawler(cls, crawler):
+        return cls()  # no settings: the HTML standard's rule is not configurable
+
     def process_response(self, request, response):
         if isinstance(response, HtmlResponse):
             content_type = response.headers.get("Content-Type")

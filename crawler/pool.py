@@ -76,23 +76,24 @@ class ExtractorPool:
         self._options = {"min_article_chars": min_article_chars, "article_pattern": article_pattern,
                          "overrides": overrides, "max_elements": max_elements}
         self._on_worker_died = on_worker_died
-        # One slot per worker: a page waits for a slot, so a page handed to the executor is started at
-        # once (or after a fresh worker's warm-up), and its deadline measures its own work only.
-        self._free_slots: asyncio.Queue[int] = asyncio.Queue()
-        for slot in range(workers):
-            self._free_slots.put_nowait(slot)
+        # Pages handed to the executor at once: each worker has the next page waiting when it is done
+        # with one. A worker reports by slot when it starts a page, so the deadline counts from there.
+        self.slots = 2 * workers
+        self._free_slots: asyncio.Queue[int] | None = None
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
         self._generation = self._start()
 
     def _start(self) -> _Generation:
-        started = self._context.RawArray("d", self.workers)
-        pids = self._context.RawArray("i", self.workers)
+        started = self._context.RawArray("d", self.slots)
+        pids = self._context.RawArray("i", self.slots)
         executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context,
                                        initializer=_init_worker, initargs=(started, pids))
         return _Generation(executor, started, pids)
 
     async def extract(self, page: Page) -> extract.Extraction:
         """The page's extraction; raises ExtractionLost when it could not be had."""
-        slot = await self._free_slots.get()
+        free_slots = self._slots()
+        slot = await free_slots.get()
         try:
             for _attempt in range(2):
                 generation = self._generation
@@ -102,7 +103,17 @@ class ExtractorPool:
                     self._replace(generation)
             raise ExtractionLost("extraction_failed", "the extraction worker died on both attempts")
         finally:
-            self._free_slots.put_nowait(slot)
+            free_slots.put_nowait(slot)
+
+    def _slots(self) -> asyncio.Queue[int]:
+        """The free slots, as a queue of the running event loop (a queue belongs to one loop, and a
+        benchmark may use the pool from one asyncio.run after another)."""
+        loop = asyncio.get_running_loop()
+        if self._slots_loop is not loop:
+            self._slots_loop, self._free_slots = loop, asyncio.Queue()
+            for slot in range(self.slots):
+                self._free_slots.put_nowait(slot)
+        return self._free_slots
 
     async def _run(self, generation: _Generation, slot: int, page: Page) -> extract.Extraction:
         generation.started[slot] = 0.0
@@ -145,7 +156,8 @@ class ExtractorPool:
         self._generation = self._start()
         generation.executor.shutdown(wait=False, cancel_futures=True)
         if not generation.killed:
-            logger.error("extraction_worker_died", extra={"in_flight": self.workers - self._free_slots.qsize()})
+            in_flight = self.slots - (self._free_slots.qsize() if self._free_slots is not None else self.slots)
+            logger.error("extraction_worker_died", extra={"in_flight": in_flight})
             if self._on_worker_died is not None:
                 self._on_worker_died()
 
