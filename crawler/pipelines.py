@@ -100,6 +100,7 @@ class ExtractAndSpoolPipeline:
         self.crawler.stats.inc_value(f"newsingest/errors/{kind}")
         level = logging.WARNING if kind == "extraction_timeout" else logging.ERROR
         logger.log(level, kind, extra={"url": page.url, "error": error})
+        _fetch_state(self.crawler).extracted(page.url, None, f"error:{kind}")
         return DropItem(kind, log_level="DEBUG")
 
     def _worker_died(self) -> None:
