@@ -26,8 +26,6 @@ _SOURCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)?\s*$")
 _DURATION_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_DURATION = 10 * 365 * 86400  # seconds
-# A page that needs more than an hour of CPU is not an article anyone waits for; a crawl stuck that long is.
-_MAX_EXTRACT_TIMEOUT = 3600
 
 
 class ConfigError(Exception):
@@ -214,6 +212,10 @@ def _data_dir(configured: str | None, path: Path | None, env: dict[str, str]) ->
         return candidate
     base = env.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "newsingest"
+
+
+# A page that needs more than an hour of CPU is not an article anyone waits for; a crawl stuck that long is.
+_MAX_EXTRACT_TIMEOUT = 3600
 
 
 def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
