@@ -121,6 +121,8 @@ def iter_archived(root: Path, source: str | None = None, since: datetime | None 
     from scrapy.http import HtmlResponse
     from warcio.archiveiterator import ArchiveIterator
 
+    from crawler.encoding import BrowserCharset
+
     for path in archive_files(root, source):
         with open(path, "rb") as fh:
             try:
@@ -136,8 +138,8 @@ def iter_archived(root: Path, source: str | None = None, since: datetime | None 
                     url = record.rec_headers.get_header("WARC-Target-URI")
                     # Decoded exactly as the crawl decoded it (Scrapy's charset detection), so a
                     # re-extraction with the same extractor reproduces the same article.
-                    response = HtmlResponse(url, status=status, body=body,
-                                            headers=list(record.http_headers.headers))
+                    response = BrowserCharset().process_response(None, HtmlResponse(
+                        url, status=status, body=body, headers=list(record.http_headers.headers)))
                     yield Page(
                         url=url,
                         source=record.rec_headers.get_header(SOURCE_HEADER) or path.parent.name,

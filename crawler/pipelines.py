@@ -1,7 +1,8 @@
 """The item pipeline: extract each fetched Page in the worker pool and append articles to the spool.
 
 Built from settings (NEWSINGEST_SOURCE, NEWSINGEST_SPOOL_DIR, NEWSINGEST_RUN_ID, NEWSINGEST_EXTRACT_WORKERS,
-NEWSINGEST_MIN_ARTICLE_CHARS, NEWSINGEST_ARTICLE_PATTERN, NEWSINGEST_EXTRACT_OVERRIDES).
+NEWSINGEST_MIN_ARTICLE_CHARS, NEWSINGEST_ARTICLE_PATTERN, NEWSINGEST_EXTRACT_OVERRIDES, NEWSINGEST_EXTRACT_TIMEOUT,
+NEWSINGEST_MAX_PAGE_ELEMENTS).
 Counts go to the crawler's stats under newsingest/*. This module touches the spool directory and the extraction workers.
 """
 
@@ -15,17 +16,20 @@ from scrapy.exceptions import DropItem
 
 from crawler.extract import NO_OVERRIDES, Overrides
 from crawler.interstitial import STAND_IN_REASONS
-from crawler.pool import ExtractorPool, worker_count
+from crawler.pool import ExtractionLost, ExtractorPool, worker_count
 from crawler.records import Article, Page
 from crawler.soft404 import RepeatedShortText
 from crawler.spool import SpoolWriteError, SpoolWriter
+from ingest import defaults
 
 logger = logging.getLogger(__name__)
 
 
 class ExtractAndSpoolPipeline:
     def __init__(self, crawler, source: str, spool_dir: Path, run_id: str, workers: int, min_chars: int,
-                 pattern: str | None, overrides: Overrides = NO_OVERRIDES):
+                 pattern: str | None, overrides: Overrides = NO_OVERRIDES,
+                 timeout: float = defaults.CRAWL["extract_timeout"],
+                 max_elements: int = defaults.CRAWL["max_page_elements"]):
         self.crawler = crawler
         self.source = source
         self.spool_dir = spool_dir
@@ -34,6 +38,8 @@ class ExtractAndSpoolPipeline:
         self.min_chars = min_chars
         self.pattern = pattern
         self.overrides = overrides
+        self.timeout = timeout
+        self.max_elements = max_elements
         self.pool: ExtractorPool | None = None
         self.writer: SpoolWriter | None = None
         self.spool_error: str | None = None
@@ -51,18 +57,26 @@ class ExtractAndSpoolPipeline:
             min_chars=s.getint("NEWSINGEST_MIN_ARTICLE_CHARS", 400),
             pattern=s.get("NEWSINGEST_ARTICLE_PATTERN") or None,
             overrides=s.get("NEWSINGEST_EXTRACT_OVERRIDES") or NO_OVERRIDES,
+            timeout=s.getfloat("NEWSINGEST_EXTRACT_TIMEOUT", defaults.CRAWL["extract_timeout"]),
+            max_elements=s.getint("NEWSINGEST_MAX_PAGE_ELEMENTS", defaults.CRAWL["max_page_elements"]),
         )
 
     def open_spider(self):
         self.pool = ExtractorPool(self.workers, min_article_chars=self.min_chars, article_pattern=self.pattern,
-                                  overrides=self.overrides)
+                                  overrides=self.overrides, timeout=self.timeout, max_elements=self.max_elements,
+                                  on_worker_died=self._worker_died)
         self.writer = SpoolWriter(self.spool_dir, self.source, self.run_id)
 
     async def process_item(self, item):
         if not isinstance(item, Page):
             return item
         stats = self.crawler.stats
-        extraction = await self.pool.extract(item)
+        try:
+            extraction = await self.pool.extract(item)
+        except ExtractionLost as lost:
+            raise self._lost(item, lost.kind, lost.error) from None
+        except Exception as exc:  # the worker's own failure (memory, pickling): this page is lost, not the crawl
+            raise self._lost(item, "extraction_failed", f"{type(exc).__name__}: {str(exc)[:200]}") from None
         if extraction.article is None:
             stats.inc_value(f"newsingest/not_article/{extraction.reason}")
             if extraction.reason == "unparseable":
@@ -95,6 +109,18 @@ class ExtractAndSpoolPipeline:
         self.crawler.stats.inc_value("newsingest/not_article/soft_404")
         logger.info("page_not_article", extra={"url": article.url, "reason": "soft_404", "source": self.source})
         _fetch_state(self.crawler).extracted(article.url, None, "not_article:soft_404")
+
+    def _lost(self, page: Page, kind: str, error: str) -> DropItem:
+        """Count and log a page whose extraction did not finish; the DropItem to raise for it."""
+        self.crawler.stats.inc_value(f"newsingest/errors/{kind}")
+        level = logging.WARNING if kind == "extraction_timeout" else logging.ERROR
+        logger.log(level, kind, extra={"url": page.url, "error": error})
+        _fetch_state(self.crawler).extracted(page.url, None, f"error:{kind}")
+        return DropItem(kind, log_level="DEBUG")
+
+    def _worker_died(self) -> None:
+        # Its pages are tried again; the death itself is an error of the run even when none is lost.
+        self.crawler.stats.inc_value("newsingest/errors/worker_died")
 
     def _spool_failed(self, exc: SpoolWriteError) -> None:
         """Disk full or I/O error: say so once, by segment, and stop the crawl; fetching on is pointless."""

@@ -2,41 +2,192 @@
 and every core works while pages download.
 
 Workers start from a fork server (never forked from a process running a reactor) and warm up once.
+Each page gets `timeout` seconds of a worker's time, counted from the moment a worker starts it: past
+that its worker is killed and the pool replaced (ExtractionLost "extraction_timeout"). A pool whose
+worker died (the OOM killer, a crash) is replaced too, and the pages it held are tried once more on the
+new one; a page whose worker dies on both attempts is lost (ExtractionLost "extraction_failed").
 This module touches only the worker processes it owns.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
+import signal
+import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import Any
 
 from crawler import extract
 from crawler.records import Page
+from ingest import defaults
 from ingest.dedup import content_hash, simhash
+
+logger = logging.getLogger(__name__)
+
+# How often a page whose worker has not started it yet looks again (a fresh worker warms up for ~1 s).
+_START_POLL = 0.1
+# A page not started by a worker after this long (plus its own deadline, twice) means a pool that hangs
+# while starting its workers: treated as a page past its deadline.
+_START_GRACE = 60.0
+# Seconds the pool's workers get to exit at shutdown before they are killed.
+_SHUTDOWN_GRACE = 5.0
+
+
+class ExtractionLost(Exception):
+    """A page whose extraction did not finish. `kind` is the run's error kind for it."""
+
+    def __init__(self, kind: str, error: str):
+        super().__init__(f"{kind}: {error}")
+        self.kind = kind
+        self.error = error
 
 
 def worker_count(configured: int) -> int:
     return configured if configured > 0 else max(1, os.cpu_count() or 1)
 
 
+@dataclass(slots=True, eq=False)
+class _Generation:
+    """One ProcessPoolExecutor and what its workers tell the parent: per slot, the monotonic time the
+    slot's current page was started (0.0: not yet) and the pid of the worker running it."""
+
+    executor: ProcessPoolExecutor
+    started: Any  # multiprocessing RawArray of float
+    pids: Any  # multiprocessing RawArray of int
+    killed: bool = False  # by us, at a deadline: not a worker death to report
+
+
 class ExtractorPool:
     def __init__(self, workers: int, *, min_article_chars: int, article_pattern: str | None,
-                 overrides: extract.Overrides = extract.NO_OVERRIDES):
-        context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["crawler.extract"])
+                 overrides: extract.Overrides = extract.NO_OVERRIDES,
+                 timeout: float = defaults.CRAWL["extract_timeout"],
+                 max_elements: int = defaults.CRAWL["max_page_elements"],
+                 on_worker_died: Callable[[], None] | None = None):
+        self._context = multiprocessing.get_context("forkserver")
+        self._context.set_forkserver_preload(["crawler.extract"])
         self.workers = workers
+        self.timeout = timeout
         self._options = {"min_article_chars": min_article_chars, "article_pattern": article_pattern,
-                         "overrides": overrides}
-        self._executor = ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=extract.warm_up)
+                         "overrides": overrides, "max_elements": max_elements}
+        self._on_worker_died = on_worker_died
+        # Pages handed to the executor at once: each worker has the next page waiting when it is done
+        # with one. A worker reports by slot when it starts a page, so the deadline counts from there.
+        self.slots = 2 * workers
+        self._free_slots: asyncio.Queue[int] | None = None
+        self._slots_loop: asyncio.AbstractEventLoop | None = None
+        self._generation = self._start()
+
+    def _start(self) -> _Generation:
+        started = self._context.RawArray("d", self.slots)
+        pids = self._context.RawArray("i", self.slots)
+        executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=self._context,
+                                       initializer=_init_worker, initargs=(started, pids))
+        return _Generation(executor, started, pids)
 
     async def extract(self, page: Page) -> extract.Extraction:
-        future = self._executor.submit(extract_and_fingerprint, page, self._options)
-        return await asyncio.wrap_future(future)
+        """The page's extraction; raises ExtractionLost when it could not be had."""
+        free_slots = self._slots()
+        slot = await free_slots.get()
+        try:
+            for _attempt in range(2):
+                generation = self._generation
+                try:
+                    return await self._run(generation, slot, page)
+                except BrokenProcessPool:
+                    self._replace(generation)
+            raise ExtractionLost("extraction_failed", "the extraction worker died on both attempts")
+        finally:
+            free_slots.put_nowait(slot)
+
+    def _slots(self) -> asyncio.Queue[int]:
+        """The free slots, as a queue of the running event loop (a queue belongs to one loop, and a
+        benchmark may use the pool from one asyncio.run after another)."""
+        loop = asyncio.get_running_loop()
+        if self._slots_loop is not loop:
+            self._slots_loop, self._free_slots = loop, asyncio.Queue()
+            for slot in range(self.slots):
+                self._free_slots.put_nowait(slot)
+        return self._free_slots
+
+    async def _run(self, generation: _Generation, slot: int, page: Page) -> extract.Extraction:
+        generation.started[slot] = 0.0
+        submitted = time.monotonic()
+        future = asyncio.wrap_future(generation.executor.submit(_task, slot, page, self._options))
+        start_limit = submitted + _START_GRACE + 2 * self.timeout
+        while True:
+            started = generation.started[slot]
+            now = time.monotonic()
+            wait = started + self.timeout - now if started else min(_START_POLL, start_limit - now)
+            if wait <= 0:
+                break
+            done, _ = await asyncio.wait({future}, timeout=wait)
+            if done:
+                return future.result()
+        future.cancel()  # its result (BrokenProcessPool, once the worker is killed) is of no interest
+        self._kill(generation, slot if started else None)
+        raise ExtractionLost("extraction_timeout", f"not extracted within {self.timeout:g} s")
+
+    def _kill(self, generation: _Generation, slot: int | None) -> None:
+        """Stop the worker running `slot` (every worker of the generation when no worker has started
+        it) and carry on with a new pool. A ProcessPoolExecutor cannot cancel a running task, and
+        losing one of its workers breaks it: its other pages come back as BrokenProcessPool and are
+        tried again on the new pool."""
+        if generation is not self._generation:
+            return  # replaced meanwhile: its workers are being terminated
+        generation.killed = True
+        # The executor's own process table: the only handle on workers that never reported a pid.
+        pids = [generation.pids[slot]] if slot is not None else list(generation.executor._processes or ())
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        self._replace(generation)
+
+    def _replace(self, generation: _Generation) -> None:
+        if generation is not self._generation:
+            return  # already replaced, by the first of its pages to find it broken
+        self._generation = self._start()
+        generation.executor.shutdown(wait=False, cancel_futures=True)
+        if not generation.killed:
+            in_flight = self.slots - (self._free_slots.qsize() if self._free_slots is not None else self.slots)
+            logger.error("extraction_worker_died", extra={"in_flight": in_flight})
+            if self._on_worker_died is not None:
+                self._on_worker_died()
 
     def shutdown(self) -> None:
-        self._executor.shutdown(wait=True, cancel_futures=False)
+        """Stop the workers; bounded: a worker that does not exit in time is killed."""
+        executor = self._generation.executor
+        processes = list((executor._processes or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + _SHUTDOWN_GRACE
+        for process in processes:
+            process.join(max(0.0, deadline - time.monotonic()))
+            if process.is_alive():
+                process.kill()
+
+
+# Set in each worker by _init_worker: its generation's shared start times and pids, by slot.
+_started: Any = None
+_pids: Any = None
+
+
+def _init_worker(started, pids) -> None:
+    global _started, _pids
+    _started, _pids = started, pids
+    extract.warm_up()
+
+
+def _task(slot: int, page: Page, options: dict) -> extract.Extraction:
+    _pids[slot] = os.getpid()
+    _started[slot] = time.monotonic()  # CLOCK_MONOTONIC: one clock for every process of the machine
+    return extract_and_fingerprint(page, options)
 
 
 def extract_and_fingerprint(page: Page, options: dict) -> extract.Extraction:

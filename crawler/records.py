@@ -19,7 +19,8 @@ class Page:
 
     url: str  # final URL after redirects
     source: str
-    html: str
+    # Not in the repr: Scrapy logs an item it dropped or failed on, and a page body is no log line.
+    html: str = field(repr=False)
     status: int
     fetched_at: datetime  # timezone-aware UTC
     discovered_via: str = "link"  # feed | sitemap | link | url

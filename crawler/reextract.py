@@ -37,7 +37,8 @@ def reextract_archive(config: Config, *, source: str | None = None, since: datet
     for page in iter_archived(config.data_dir / "archive", source, since):
         result.pages += 1
         extraction = extract.extract_page(page, min_article_chars=config.crawl.min_article_chars,
-                                          article_pattern=patterns.get(page.source))
+                                          article_pattern=patterns.get(page.source),
+                                          max_elements=config.crawl.max_page_elements)
         tally = counts.setdefault(page.source, [0, 0])
         tally[0] += 1
         if extraction.article is None:

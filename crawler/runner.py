@@ -93,6 +93,8 @@ def run_crawl(
             "NEWSINGEST_SPOOL_DIR": str(config.spool_dir),
             "NEWSINGEST_EXTRACT_WORKERS": config.crawl.extract_workers,
             "NEWSINGEST_MIN_ARTICLE_CHARS": config.crawl.min_article_chars,
+            "NEWSINGEST_EXTRACT_TIMEOUT": config.crawl.extract_timeout,
+            "NEWSINGEST_MAX_PAGE_ELEMENTS": config.crawl.max_page_elements,
             "NEWSINGEST_ARTICLE_PATTERN": source.article_pattern or "",
             "NEWSINGEST_EXTRACT_OVERRIDES": Overrides(source.body_selector, source.title_selector, source.drop_text),
             ARCHIVE_DIR_SETTING: str(config.data_dir / "archive") if config.crawl.archive else "",

@@ -83,6 +83,8 @@ def scrapy_settings(crawl: CrawlSettings, source: Source) -> dict[str, Any]:
             # final responses.
             "crawler.middlewares.PageBudget": 55,
             "crawler.middlewares.PrivateHostGuard": 60,
+            # Decodes a page whose <meta> declares UTF-16 over UTF-8 bytes as browsers do (a response filter).
+            "crawler.encoding.BrowserCharset": 65,
             "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
             "crawler.politeness.RobotsTxt": 100,
             # Right after RobotsTxt (100), which has parsed the host's robots.txt by then.

@@ -226,7 +226,8 @@ def cmd_extract(args, config: Config) -> int:
     failures = 0
     out = sys.stdout
     for name in args.files:
-        record = extract_file(Path(name), args.url)
+        record = extract_file(Path(name), args.url, max_bytes=config.crawl.max_response_bytes,
+                              max_elements=config.crawl.max_page_elements)
         if record.get("error"):
             failures += 1
             log.error("extract_failed", file=name, error=record["error"])

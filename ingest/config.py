@@ -105,6 +105,8 @@ class CrawlSettings:
     redis_outage_grace: float = 60.0
     max_crawl_delay: float = 30.0
     max_crawl_seconds: float = 3600.0
+    extract_timeout: float = 10.0
+    max_page_elements: int = 20000
 
 
 @dataclass(frozen=True, slots=True)
@@ -334,6 +336,9 @@ def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
         redis_outage_grace=v.duration(table, "redis_outage_grace", p, d["redis_outage_grace"], maximum=_DAY),
         max_crawl_delay=v.number(table, "max_crawl_delay", p, d["max_crawl_delay"], minimum=0, maximum=3600),
         max_crawl_seconds=v.duration(table, "max_crawl_seconds", p, d["max_crawl_seconds"], maximum=_DAY),
+        extract_timeout=v.number(table, "extract_timeout", p, d["extract_timeout"], minimum=0.1, maximum=3600),
+        max_page_elements=v.integer(table, "max_page_elements", p, d["max_page_elements"], minimum=1000,
+                                    maximum=10_000_000),
     )
 
 

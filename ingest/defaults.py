@@ -27,6 +27,11 @@ CRAWL = {
     "max_pages": 1000,  # per source and crawl; a source may lower or raise it
     "extract_workers": 0,  # extraction processes; 0 means one per CPU core
     "min_article_chars": 400,  # extracted body shorter than this is not an article
+    # Seconds of a worker's time one page may take to extract; past it the worker is killed and replaced,
+    # and the page counts as extraction_timeout in the run's errors.
+    "extract_timeout": 10,
+    # Elements of a page that extraction reads; the rest is dropped (real article pages hold a few thousand).
+    "max_page_elements": 20000,
     # Hosts on private, loopback or link-local addresses are refused unless a source allows them: true allows
     # every such address but link-local ones (169.254.0.0/16, fe80::/10: cloud metadata services answer there);
     # a list allows exactly these IP addresses, networks and host names ["10.1.2.3", "192.168.0.0/24",

@@ -919,6 +919,7 @@ class NewsSite:
         self.huge_bytes = 60 * 1024 * 1024  # HUGE_PATH streams this much HTML with no Content-Length
         self.pdf_bytes = 4 * 1024 * 1024
         self.custom: dict[str, tuple[int, str]] = {}  # path -> (status, HTML) served as is
+        self.custom_content_type: dict[str, str] = {}  # path -> Content-Type of a custom page (else HTML, UTF-8)
         # Feed links go through /go/<article path>, answered with a 301 to the article (click tracking).
         self.feed_redirects = False
         self.redirects: dict[str, str] = {}  # path -> absolute URL answered with a 301 (another host, say)
@@ -1079,7 +1080,8 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             if bare in site.custom:
                 status, text = site.custom[bare]
                 body = text.encode("utf-8")
-                self._head(status, "text/html; charset=utf-8", len(body), {})
+                content_type = site.custom_content_type.get(bare, "text/html; charset=utf-8")
+                self._head(status, content_type, len(body), {})
                 if with_body:
                     self.wfile.write(body)
                 return

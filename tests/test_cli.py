@@ -66,3 +66,33 @@ def test_crawl_of_an_unknown_source_names_the_configured_ones(run_cli, tmp_path,
     result = run_cli("--config", str(config), "crawl", "nope")
     assert result.returncode == 2
     assert "no source named 'nope'" in result.stderr and "wire" in result.stderr
+
+
+def test_extract_refuses_a_gzip_that_inflates_past_max_response_bytes(run_cli, tmp_path):
+    config = tmp_path / "newsingest.toml"
+    config.write_text("[crawl]\nmax_response_bytes = 1048576\n")
+    bomb = tmp_path / "bomb.html.gz"
+    bomb.write_bytes(gzip.compress(b"<html><body><p>" + b"spam " * (4 * 1024 * 1024)))  # 20 MiB in 20 KiB
+    good = tmp_path / "good.html"
+    good.write_text("<html><body><h1>Hi</h1><p>Some words here.</p></body></html>")
+    result = run_cli("--config", str(config), "extract", str(bomb), str(good))
+    assert result.returncode == 1
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert records[0]["error"] == f"cannot read {bomb}: larger than max_response_bytes (1048576 bytes)"
+    assert records[1]["file"] == str(good) and "error" not in records[1]
+    assert "Traceback" not in result.stderr
+
+
+def test_extract_reads_a_page_declaring_utf16_over_utf8_bytes_as_utf8(run_cli, tmp_path):
+    site = NewsSite().start()
+    try:
+        html = _article_html(site)
+        expected = site.articles[0]
+    finally:
+        site.stop()
+    page = tmp_path / "story.html"
+    page.write_text(html.replace('<meta charset="UTF-8">', '<meta charset="utf-16">'), encoding="utf-8")
+    result = run_cli("extract", str(page))
+    assert result.returncode == 0, result.stderr[-3000:]
+    record = json.loads(result.stdout)
+    assert record["title"] == expected.title and record["text"] == expected.text

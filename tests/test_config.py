@@ -118,3 +118,10 @@ def test_allow_private_hosts_entry_that_is_no_host_or_network_names_the_key(tmp_
                            f'allow_private_hosts = ["{entry}"]\n')
     with pytest.raises(ConfigError, match=r"source 'a': key 'allow_private_hosts'"):
         load_config(path, env={})
+
+
+@pytest.mark.parametrize("value, problem", [(0, "at least 0.1"), (7200, "at most 3600")])
+def test_extract_timeout_out_of_range_names_the_key(tmp_path, value, problem):
+    with pytest.raises(ConfigError) as error:
+        load_config(write(tmp_path, f"[crawl]\nextract_timeout = {value}\n"), env={})
+    assert "key 'crawl.extract_timeout'" in str(error.value) and problem in str(error.value)

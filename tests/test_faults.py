@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 
 import psycopg
 import pytest
-from newssite import NewsSite, spare_articles
+from conftest import write_config
+from newssite import NewsSite, build_articles, spare_articles
 from test_daemon import Daemon, article_count, daemon_config, empty_database, wait_until
 
 from crawler.records import Article
@@ -411,3 +412,74 @@ def test_write_error_closes_the_segment_at_its_last_whole_record_and_names_it(tm
     assert len(segments) == 1 and segments[0].name in str(error.value)
     assert [a.url for a in read_segment(segments[0])] == [article(0).url, article(1).url]
     assert not list(SpoolPaths(tmp_path).open.iterdir())
+
+
+# ------------------------------------------------------------------------------ extraction workers
+
+
+LOG_PAGE = "/2026/03/01/endless-server-log/"
+
+
+def crawl_events(text: str) -> list[dict]:
+    return [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+
+
+def child_pids(pid: int) -> list[int]:
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+        if int(fields[1]) == pid:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def extraction_workers(crawl_pid: int) -> list[int]:
+    """The crawl's extraction workers: children of its fork server, itself a child of the crawl."""
+    return [worker for child in child_pids(crawl_pid) for worker in child_pids(child)]
+
+
+def test_page_past_extract_timeout_is_counted_and_the_other_pages_are_extracted(run_cli, tmp_path, data_dir):
+    with NewsSite(articles=build_articles(2)) as site:
+        # 60,000 short paragraphs: seconds of trafilatura's time, even cut at max_page_elements.
+        site.custom[LOG_PAGE] = (200, "<html><body>" + "<p>A line of the log.</p>\n" * 60_000 + "</body></html>")
+        log_url = site.url(LOG_PAGE)
+        config = write_config(tmp_path / "newsingest.toml", data_dir, extract_timeout="1")
+        result = run_cli("--config", str(config), "crawl", "--allow-private-hosts", "--no-load",
+                         "--url", log_url, *site.article_urls(), timeout=90)
+    assert result.returncode == 0, result.stderr[-3000:]
+    events = crawl_events(result.stderr)
+    finished = next(e for e in events if e["event"] == "crawl_finished")
+    assert finished["errors"] == {"extraction_timeout": 1}
+    assert finished["articles"] == 2
+    assert [e["url"] for e in events if e["event"] == "extraction_timeout"] == [log_url]
+
+
+def test_extraction_worker_killed_mid_crawl_its_pages_are_retried_and_the_death_is_an_error(database_url, tmp_path):
+    data_dir = tmp_path / "data"
+    log = tmp_path / "crawl.log"
+    with NewsSite() as site:
+        site.article_delay = 0.3  # one article at a time: the crawl is still extracting when a worker dies
+        config = daemon_config(tmp_path / "newsingest.toml", data_dir, site.url("/feeds/rss.xml"), interval="1h")
+        env = {**os.environ, "DATABASE_URL": database_url, "NEWSINGEST_DATA_DIR": str(data_dir)}
+        with open(log, "w") as stderr:
+            crawl = subprocess.Popen(
+                [sys.executable, "-m", "ingest.cli", "--config", str(config), "--log-format", "json",
+                 "crawl", "fixture", "--no-load"],
+                stdout=subprocess.DEVNULL, stderr=stderr, env=env, start_new_session=True,
+            )
+        try:
+            wait_until(lambda: open_segment_records(data_dir) >= 2 and extraction_workers(crawl.pid), timeout=60)
+            os.kill(extraction_workers(crawl.pid)[0], signal.SIGKILL)  # as the OOM killer does
+            assert crawl.wait(timeout=90) == 0
+        finally:
+            kill_group(crawl.pid)
+            crawl.wait()
+    output = log.read_text()
+    finished = next(e for e in crawl_events(output) if e["event"] == "crawl_finished")
+    assert finished["errors"] == {"worker_died": 1}
+    assert finished["articles"] == len(site.articles)
+    assert spooled_paths(SpoolPaths(data_dir / "spool")) == {a.path for a in site.articles}
+    assert not any(a.paragraphs[0] in output for a in site.articles)  # no page body in any log line

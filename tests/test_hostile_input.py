@@ -23,13 +23,17 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from conftest import write_config
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from newssite import NewsSite, build_articles
 from scrapy.http import HtmlResponse
+from test_cli import _article_html
 
 from crawler.discovery import Feed, ParsedSitemap, parse_feed, parse_sitemap, robots_sitemaps, sitemap_body
 from crawler.extract import Extraction, extract_html, extract_page
 from crawler.records import Article, Page
+from crawler.spool import SpoolPaths, read_segment
 from ingest import defaults
 from ingest.config import ConfigError, load_config, parse_config
 
@@ -333,3 +337,25 @@ def test_any_value_for_any_key_is_accepted_or_a_config_error(section_key, value)
     for source in config.sources:
         datetime.now(UTC) + timedelta(seconds=source.interval)
     datetime.now(UTC) + timedelta(seconds=config.load_interval)
+
+
+def test_elements_past_max_page_elements_are_not_read():
+    html = "<html><body><article>" + "".join(
+        f"<p>Paragraph number {n} of a page far longer than any article, in plain words.</p>" for n in range(3000)
+    ) + "</article></body></html>"
+    text = extract_html(html, URL, max_elements=1000).text
+    assert "Paragraph number 10 " in text and "Paragraph number 2999 " not in text
+
+
+def test_page_declaring_utf16_over_utf8_bytes_is_crawled_as_utf8(run_cli, tmp_path, data_dir):
+    with NewsSite(articles=build_articles(1)) as site:
+        path = "/2026/03/01/declared-utf-16/"
+        site.custom[path] = (200, _article_html(site).replace('<meta charset="UTF-8">', '<meta charset="utf-16">'))
+        site.custom_content_type[path] = "text/html"  # no charset: the <meta> is the only declaration
+        config = write_config(tmp_path / "newsingest.toml", data_dir)
+        result = run_cli("--config", str(config), "crawl", "--allow-private-hosts", "--no-load",
+                         "--url", site.url(path))
+        expected = site.articles[0]
+    assert result.returncode == 0, result.stderr[-3000:]
+    articles = [a for segment in SpoolPaths(data_dir / "spool").ready_segments() for a in read_segment(segment)]
+    assert [(a.title, a.text) for a in articles] == [(expected.title, expected.text)]
