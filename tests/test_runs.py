@@ -59,3 +59,72 @@ def test_source_whose_name_has_a_dot_is_credited_with_what_its_crawl_loaded(smal
     new = db.execute("SELECT articles_new FROM crawl_runs WHERE source = 'news.example'").fetchall()
     assert new == [(len(small_site.articles),)]
     assert f"new {len(small_site.articles)}," in result.stdout
+
+
+# ------------------------------------------------------------------ failed sites fail runs (item 7)
+
+
+def crawl_and_report(run_cli, config: Path, name: str):
+    """`newsingest crawl NAME` (loading its run), then the run's row and the source's `status --json` entry."""
+    result = run_cli("--config", str(config), "crawl", name, timeout=90)
+    status = run_cli("--config", str(config), "status", "--json")
+    assert status.returncode == 0, status.stderr[-3000:]
+    health = {s["source"]: s for s in json.loads(status.stdout)["sources"]}[name]
+    return result, health
+
+
+def run_row(db, name: str) -> tuple[str, int]:
+    rows = db.execute("SELECT status, pages_fetched FROM crawl_runs WHERE source = %s", (name,)).fetchall()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_crawl_whose_every_page_answers_503_is_a_failed_run_and_makes_the_source_unhealthy(
+        small_site, db, run_cli, tmp_path, data_dir):
+    for fixture in small_site.articles:
+        small_site.busy[fixture.path] = [(503, "")] * 10
+    config = config_with(tmp_path, data_dir, source_block("down", feeds=[small_site.url("/feeds/rss.xml")]),
+                         daemon="unhealthy_after = 1", max_retries="1", retry_backoff="0.1")
+    result, health = crawl_and_report(run_cli, config, "down")
+    assert small_site.statuses(small_site.articles[0].path)[0] == 503  # the pages were asked for
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert run_row(db, "down") == ("failed", 0)
+    assert not health["healthy"] and health["last_status"] == "failed"
+
+
+def test_crawl_whose_every_page_times_out_is_a_failed_run_with_no_page_fetched(
+        small_site, db, run_cli, tmp_path, data_dir):
+    small_site.article_delay = 3.0  # one article at a time: each waits past the 1 s download timeout
+    config = config_with(tmp_path, data_dir, source_block("slow", feeds=[small_site.url("/feeds/rss.xml")]),
+                         daemon="unhealthy_after = 1", max_retries="0", download_timeout="1")
+    result, health = crawl_and_report(run_cli, config, "slow")
+    assert small_site.requests_to("/robots.txt") and small_site.requests_to(small_site.articles[0].path)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "pages fetched 0," in result.stdout
+    assert run_row(db, "slow") == ("failed", 0)
+    assert not health["healthy"]
+
+
+def test_crawl_whose_fetches_mostly_failed_is_a_failed_run(small_site, db, run_cli, tmp_path, data_dir):
+    for fixture in small_site.articles[1:]:
+        small_site.custom[fixture.path] = (404, "<!DOCTYPE html><html><body><p>Gone.</p></body></html>")
+    config = config_with(tmp_path, data_dir, source_block("gone", feeds=[small_site.url("/feeds/rss.xml")]),
+                         daemon="unhealthy_after = 1")
+    result, health = crawl_and_report(run_cli, config, "gone")
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert run_row(db, "gone") == ("failed", 1)
+    assert not health["healthy"]
+
+
+def test_pages_fetched_counts_pages_not_robots_txt_redirects_or_retries(small_site, db, run_cli, tmp_path,
+                                                                        data_dir):
+    small_site.feed_redirects = True  # every feed link answers 301 to its article first
+    small_site.busy[small_site.articles[0].path] = [(503, "")]  # then 200 on the retry
+    config = config_with(tmp_path, data_dir, source_block("site", feeds=[small_site.url("/feeds/rss.xml")]),
+                         retry_backoff="0.1")
+    result, health = crawl_and_report(run_cli, config, "site")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert small_site.requests_to("/robots.txt") and len(small_site.requests_to(small_site.articles[0].path)) == 2
+    assert run_row(db, "site") == ("finished", len(small_site.articles))
+    assert health["healthy"]
+
