@@ -159,8 +159,26 @@ def cmd_crawl(args, config: Config) -> int:
     if bool(args.source) == bool(args.url):
         raise UsageError("give either a SOURCE name or --url URL [URL ...]")
     source = adhoc_source(args.url, args.allow_private_hosts) if args.url else config.source(args.source)
-    summary = run_crawl(config, source, args.url, run_id=args.run_id, daemon_id=args.daemon_id,
-                        progress=_progress_mode(args.progress), configure_logging=_configure_again(args))
+    lock = None
+    # The daemon holds the lock for the crawls it starts; --url fetches exactly what it is given, no source.
+    if args.source and not args.daemon_id:
+        from ingest.locks import ALREADY_RUNNING, SourceLock
+
+        # Not resolve_dsn(): an embedded server would be started just for a lock its socket keeps local anyway.
+        lock = SourceLock(config.data_dir / "locks", source.name, config.database_url)
+        refused = lock.acquire()
+        if refused:
+            log.info("crawl_skipped", source=source.name, reason=refused)
+            where = "on this machine" if refused == ALREADY_RUNNING else "by another machine"
+            print(f"newsingest crawl: {source.name}: a crawl of this source is already running {where}; "
+                  "not started", file=sys.stderr)
+            return EXIT_FAILED
+    try:
+        summary = run_crawl(config, source, args.url, run_id=args.run_id, daemon_id=args.daemon_id,
+                            progress=_progress_mode(args.progress), configure_logging=_configure_again(args))
+    finally:
+        if lock is not None:
+            lock.release()
     line = (f"{source.name}: pages fetched {summary.pages_fetched}, articles found {summary.articles_found}, "
             f"failed {summary.failed}")
     if args.no_load:

@@ -15,7 +15,6 @@ This module touches child processes, the data directory (spool, lock files) and 
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import socket
@@ -25,7 +24,6 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import structlog
@@ -39,66 +37,15 @@ from crawler.spool import SpoolPaths, recover_orphans, write_run_summary
 from ingest.config import Config, Source
 from ingest.db import DatabaseUnavailable, connect, resolve_dsn
 from ingest.load import load_spool
+from ingest.locks import SourceLock
 from ingest.logs import error_text
 from ingest.migrate import migrate
 from ingest.tables import runs as runs_sql
 
 log = structlog.get_logger("newsingest.daemon")
 
-# Two-key advisory locks: (namespace, hashtext(source)); the namespace keeps clear of other users' locks.
-_CRAWL_LOCK_NAMESPACE = 0x6E73  # "ns"
 _MAX_LOAD_BACKOFF = 600.0  # seconds
 _STOP_WAIT = 15.0  # seconds a crawl gets to close its spool after SIGTERM before SIGKILL
-
-
-class _SourceLock:
-    """Held while a source is crawled: a lock file (this machine) and, when the database answers,
-    a session advisory lock (every daemon on the database)."""
-
-    def __init__(self, lock_dir: Path, source: str, dsn: str):
-        self.source = source
-        self.dsn = dsn
-        self.path = lock_dir / f"crawl-{source}.lock"
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        self._file = None
-        self._conn: psycopg.Connection | None = None
-
-    def acquire(self, stopping: threading.Event, wait: bool) -> str | None:
-        """None when acquired, else why not: 'already_running' (here) or 'running_elsewhere'."""
-        # A new open file each time: flock excludes other open files, not other threads using this one.
-        self._file = open(self.path, "w")
-        while True:
-            try:
-                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not wait or stopping.wait(0.5):
-                    self._close_file()
-                    return "already_running"
-        try:
-            self._conn = connect(self.dsn, autocommit=True)
-        except DatabaseUnavailable as exc:
-            # A crawl never needs the database: run with the local lock alone and say so.
-            log.warning("crawl_lock_local_only", source=self.source, error=str(exc))
-            return None
-        got = self._conn.execute(
-            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_CRAWL_LOCK_NAMESPACE, self.source)
-        ).fetchone()[0]
-        if not got:
-            self.release()
-            return "running_elsewhere"
-        return None
-
-    def release(self) -> None:
-        if self._conn is not None:
-            self._conn.close()  # ends the session, which releases its advisory locks
-            self._conn = None
-        self._close_file()
-
-    def _close_file(self) -> None:
-        if self._file is not None:
-            self._file.close()  # closing releases the flock
-            self._file = None
 
 
 class Daemon:
@@ -234,7 +181,7 @@ class Daemon:
         while not self._crawl_slots.acquire(timeout=0.5):
             if self.stopping.is_set():
                 return
-        lock = _SourceLock(self.config.data_dir / "locks", source_name, self.dsn)
+        lock = SourceLock(self.config.data_dir / "locks", source_name, self.dsn)
         try:
             # A triggered crawl waits for a running one of its source; a scheduled one is coalesced.
             refused = lock.acquire(self.stopping, wait=reason == "trigger")

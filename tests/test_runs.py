@@ -13,6 +13,8 @@ import pytest
 from conftest import write_config
 from newssite import NewsSite, build_articles
 from test_crawl import source_block
+from test_daemon import Daemon, daemon_config, wait_until
+from test_faults import kill_group, spool_crawl_process
 from test_spool import article
 
 from crawler.spool import SpoolWriter, segment_run_id
@@ -128,3 +130,60 @@ def test_pages_fetched_counts_pages_not_robots_txt_redirects_or_retries(small_si
     assert run_row(db, "site") == ("finished", len(small_site.articles))
     assert health["healthy"]
 
+
+# ------------------------------------------------------------- one crawl of a source at a time (item 5)
+
+
+@pytest.fixture
+def slow_site():
+    site = NewsSite(articles=build_articles(4)).start()
+    site.article_delay = 0.75  # one article at a time: a crawl lasts about 3 s
+    yield site
+    site.stop()
+
+
+def crawling(site: NewsSite) -> bool:
+    return any(site.article_at(r.path) for r in list(site.requests))
+
+
+def assert_each_article_fetched_once(site: NewsSite) -> None:
+    assert {f.path: len(site.requests_to(f.path)) for f in site.articles} == {f.path: 1 for f in site.articles}
+
+
+@pytest.mark.parametrize("second_data_dir, reason", [("same", "already_running"), ("other", "running_elsewhere")])
+def test_foreground_crawl_of_a_source_already_being_crawled_is_refused(
+        second_data_dir, reason, slow_site, db, database_url, run_cli, tmp_path, data_dir):
+    config = daemon_config(tmp_path / "newsingest.toml", data_dir, slow_site.url("/feeds/rss.xml"), interval="1h")
+    first = spool_crawl_process(config, data_dir, database_url)
+    try:
+        wait_until(lambda: crawling(slow_site), timeout=30)
+        # Another data directory stands for another machine: only the database's lock is shared.
+        other = tmp_path / "other-machine" if second_data_dir == "other" else data_dir
+        second = run_cli("--config", str(config), "crawl", "fixture", "--no-load", timeout=60,
+                         env={"NEWSINGEST_DATA_DIR": str(other)})
+        assert first.wait(timeout=60) == 0
+    finally:
+        kill_group(first.pid)
+        first.wait()
+    assert second.returncode == 1, second.stderr[-3000:]
+    assert "already running" in second.stderr
+    assert [e["reason"] for e in events(second.stderr, "crawl_skipped")] == [reason]
+    assert not events(second.stderr, "crawl_started")
+    assert_each_article_fetched_once(slow_site)
+
+
+def test_foreground_crawl_beside_the_daemons_crawl_of_the_source_is_refused(slow_site, db, database_url, run_cli,
+                                                                           tmp_path, data_dir):
+    config = daemon_config(tmp_path / "newsingest.toml", data_dir, slow_site.url("/feeds/rss.xml"), interval="1h")
+    daemon = Daemon.start(config, data_dir, database_url)
+    try:
+        daemon.wait_for_event("crawl_process_started")
+        wait_until(lambda: crawling(slow_site), timeout=30)
+        second = run_cli("--config", str(config), "crawl", "fixture", timeout=60)
+        daemon.wait_for_event("crawl_process_finished", timeout=60)
+    finally:
+        daemon.stop()
+        daemon.kill()
+    assert second.returncode == 1, second.stderr[-3000:]
+    assert [e["reason"] for e in events(second.stderr, "crawl_skipped")] == ["already_running"]
+    assert_each_article_fetched_once(slow_site)
