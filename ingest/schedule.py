@@ -46,6 +46,7 @@ log = structlog.get_logger("newsingest.daemon")
 
 _MAX_LOAD_BACKOFF = 600.0  # seconds
 _STOP_WAIT = 15.0  # seconds a crawl gets to close its spool after SIGTERM before SIGKILL
+_BOOKKEEPING_WAIT = 10.0  # seconds shutdown waits for ended crawls' run summaries before the final load
 
 
 class Daemon:
@@ -143,6 +144,10 @@ class Daemon:
             while self._running_children() and time.monotonic() < stop_deadline and not self.forced.is_set():
                 time.sleep(0.2)
             self._signal_children(signal.SIGKILL)
+        # The final load must find every ended crawl's run summary, or its row stays 'running'.
+        bookkeeping_deadline = time.monotonic() + _BOOKKEEPING_WAIT
+        while self._unfinished_runs() and time.monotonic() < bookkeeping_deadline and not self.forced.is_set():
+            time.sleep(0.1)
         # No waiting for job threads: their children are gone, and a job calling into the scheduler
         # while shutdown(wait=True) holds its lock would deadlock. The final load takes the load mutex.
         self.scheduler.shutdown(wait=False)
@@ -157,6 +162,11 @@ class Daemon:
     def _running_children(self) -> dict[str, subprocess.Popen]:
         with self._children_lock:
             return {run_id: p for run_id, p in self._children.items() if p.poll() is None}
+
+    def _unfinished_runs(self) -> bool:
+        """Crawls started whose run summary is not yet written (running, or just ended)."""
+        with self._children_lock:
+            return bool(self._children)
 
     def _signal_children(self, signum: int) -> None:
         for process in self._running_children().values():
@@ -183,10 +193,13 @@ class Daemon:
                 return
         lock = SourceLock(self.config.data_dir / "locks", source_name, self.dsn)
         try:
+            if self.stopping.is_set():
+                return  # the slot was freed by a crawl ending at shutdown: no new start
             # A triggered crawl waits for a running one of its source; a scheduled one is coalesced.
             refused = lock.acquire(self.stopping, wait=reason == "trigger")
             if refused:
-                log.info("crawl_skipped", source=source_name, reason=refused)
+                if not self.stopping.is_set():
+                    log.info("crawl_skipped", source=source_name, reason=refused)
                 return
             try:
                 self._run_child(source_name, reason)
@@ -206,7 +219,6 @@ class Daemon:
     def _run_child(self, source_name: str, reason: str) -> None:
         run_id = uuid.uuid4().hex
         started_at = datetime.now(UTC)
-        self._best_effort_db(lambda c: runs_sql.crawl_run_started(c, run_id, source_name, started_at, self.daemon_id))
         env = {**os.environ, "DATABASE_URL": self.dsn, "NEWSINGEST_DATA_DIR": str(self.config.data_dir)}
         with self._children_lock:
             if self.stopping.is_set():
@@ -217,10 +229,20 @@ class Daemon:
                 env=env, start_new_session=True,
             )
             self._children[run_id] = process
+        try:
+            self._watch_child(source_name, run_id, reason, started_at, process)
+        finally:
+            with self._children_lock:
+                self._children.pop(run_id, None)
+
+    def _watch_child(self, source_name: str, run_id: str, reason: str, started_at: datetime,
+                     process: subprocess.Popen) -> None:
+        """From a started crawl process to its run summary in the spool (the child's own, else ours)."""
         log.info("crawl_process_started", source=source_name, run_id=run_id, pid=process.pid, reason=reason)
+        # Only now: a row for a crawl that never started would stay 'running' until housekeeping abandons it.
+        # If the child's summary was loaded first, this does nothing.
+        self._best_effort_db(lambda c: runs_sql.crawl_run_started(c, run_id, source_name, started_at, self.daemon_id))
         code = process.wait()
-        with self._children_lock:
-            self._children.pop(run_id, None)
         log.info("crawl_process_finished", source=source_name, run_id=run_id, exit_status=code,
                  seconds=round((datetime.now(UTC) - started_at).total_seconds(), 3))
         if code in (0, 1):

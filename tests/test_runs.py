@@ -7,6 +7,7 @@ a real PostgreSQL.
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
@@ -187,3 +188,32 @@ def test_foreground_crawl_beside_the_daemons_crawl_of_the_source_is_refused(slow
     assert second.returncode == 1, second.stderr[-3000:]
     assert [e["reason"] for e in events(second.stderr, "crawl_skipped")] == ["already_running"]
     assert_each_article_fetched_once(slow_site)
+
+
+# ------------------------------------------------------------------- run rows at daemon shutdown (item 6)
+
+
+def test_crawl_that_gets_a_slot_after_sigterm_starts_nothing_and_every_started_run_is_closed(
+        slow_site, db, database_url, run_cli, tmp_path, data_dir):
+    feed = slow_site.url("/feeds/rss.xml")
+    sources = "".join(source_block(name, feeds=[feed], interval="1h") for name in ("first", "second"))
+    # One crawl slot: one source's crawl waits for the other's.
+    config = config_with(tmp_path, data_dir, "[load]\ninterval = 1\n" + sources,
+                         daemon="max_concurrent_crawls = 1\ngrace_period = 30")
+    daemon = Daemon.start(config, data_dir, database_url)
+    try:
+        running = daemon.wait_for_event("crawl_process_started")[0]
+        wait_until(lambda: crawling(slow_site), timeout=30)
+        daemon.process.send_signal(signal.SIGTERM)
+        # The running crawl ends right after SIGTERM (as one that was just finishing): the waiting one gets its slot.
+        kill_group(running["pid"])
+        assert daemon.process.wait(timeout=60) == 0
+    finally:
+        daemon.kill()
+    started = {e["run_id"]: e["source"] for e in daemon.events("crawl_process_started")}
+    assert list(started.values()) == [running["source"]]
+    runs = db.execute("SELECT run_id, source, status, finished_at IS NOT NULL FROM crawl_runs").fetchall()
+    assert runs == [(running["run_id"], running["source"], "failed", True)]
+    status = run_cli("--config", str(config), "status", "--json")
+    last = {s["source"]: s["last_status"] for s in json.loads(status.stdout)["sources"]}
+    assert last == {running["source"]: "failed", ({"first", "second"} - {running["source"]}).pop(): None}
