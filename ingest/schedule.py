@@ -2,8 +2,9 @@
 
 - Each source is crawled on its interval or cron expression, each crawl in a child process
   (`newsingest crawl SOURCE --no-load`): Twisted's reactor cannot restart, and a fresh process
-  keeps the daemon's memory flat. A source's crawl never overlaps itself (here: one job instance
-  and a lock file; across daemons: a PostgreSQL advisory lock); missed runs coalesce into one.
+  keeps the daemon's memory flat. A source's crawl never overlaps itself (one job instance, and
+  ingest/locks.py's lock file and PostgreSQL advisory lock, which foreground crawls take too; the
+  daemon holds them for its children); missed runs coalesce into one.
 - Loads run on their own interval; one load at a time per database (advisory lock). A database
   that is down makes loads fail and retry with backoff while crawls go on into the spool.
 - `newsingest trigger SOURCE` requests reach the daemon by LISTEN/NOTIFY, with polling as fallback.
