@@ -165,11 +165,14 @@ def cmd_crawl(args, config: Config) -> int:
         from ingest.locks import ALREADY_RUNNING, SourceLock
 
         # Not resolve_dsn(): an embedded server would be started just for a lock its socket keeps local anyway.
-        lock = SourceLock(config.data_dir / "locks", source.name, config.database_url)
+        # Distributed workers on several machines crawl one source together through their shared frontier,
+        # which fetches each URL once: only the lock file then, one worker per machine.
+        dsn = None if config.crawl.redis_url else config.database_url
+        lock = SourceLock(config.data_dir / "locks", source.name, dsn)
         refused = lock.acquire()
         if refused:
             log.info("crawl_skipped", source=source.name, reason=refused)
-            where = "on this machine" if refused == ALREADY_RUNNING else "by another machine"
+            where = "on this machine" if refused == ALREADY_RUNNING else "on another machine"
             print(f"newsingest crawl: {source.name}: a crawl of this source is already running {where}; "
                   "not started", file=sys.stderr)
             return EXIT_FAILED
