@@ -16,21 +16,10 @@ from newssite import NewsSite, build_articles
 from test_crawl import source_block
 from test_daemon import Daemon, daemon_config, wait_until
 from test_faults import kill_group, spool_crawl_process
+from test_politeness import events
 from test_spool import article
 
 from crawler.spool import SpoolWriter, segment_run_id
-
-
-def events(stderr: str, name: str) -> list[dict]:
-    found = []
-    for line in stderr.splitlines():
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if record.get("event") == name:
-            found.append(record)
-    return found
 
 
 @pytest.fixture
@@ -168,8 +157,8 @@ def test_foreground_crawl_of_a_source_already_being_crawled_is_refused(
         first.wait()
     assert second.returncode == 1, second.stderr[-3000:]
     assert "already running" in second.stderr
-    assert [e["reason"] for e in events(second.stderr, "crawl_skipped")] == [reason]
-    assert not events(second.stderr, "crawl_started")
+    assert [e["reason"] for e in events(second, "crawl_skipped")] == [reason]
+    assert not events(second, "crawl_started")
     assert_each_article_fetched_once(slow_site)
 
 
@@ -186,7 +175,7 @@ def test_foreground_crawl_beside_the_daemons_crawl_of_the_source_is_refused(slow
         daemon.stop()
         daemon.kill()
     assert second.returncode == 1, second.stderr[-3000:]
-    assert [e["reason"] for e in events(second.stderr, "crawl_skipped")] == ["already_running"]
+    assert [e["reason"] for e in events(second, "crawl_skipped")] == ["already_running"]
     assert_each_article_fetched_once(slow_site)
 
 
