@@ -6,7 +6,8 @@ allows it (`PrivateHostPolicy`: true, or the addresses, networks and host names 
 link-local addresses, where cloud metadata services answer, only when named).
 It touches DNS (through the event loop's resolver thread pool) and nothing else.
 `PageBudget` counts final responses and refuses new downloads once NEWSINGEST_MAX_PAGES
-responses arrived. Both report through crawler stats and `logging` events.
+responses arrived; those below status 400 are the crawl's pages fetched (stat newsingest/pages_fetched).
+Both report through crawler stats and `logging` events.
 
 Limit: the guard checks its own resolution, not the address Scrapy's downloader connects to,
 so a host that re-resolves between the two (DNS rebinding) is not caught. Closing that needs
@@ -236,6 +237,9 @@ class PageBudget:
         if not self._exempt(request):
             request.meta[self._COUNTED] = True
             self.fetched += 1
-            self.stats.inc_value(STAT_PAGES_FETCHED)
+            # An error answer used the budget but is no page: a site answering 503 to everything
+            # must not look like one that served its pages.
+            if response.status < 400:
+                self.stats.inc_value(STAT_PAGES_FETCHED)
             logger.debug("page_fetched", extra={"url": response.url, "status": response.status})
         return response

@@ -18,8 +18,9 @@ from scrapy.crawler import CrawlerProcess
 
 from crawler.extract import Overrides
 from crawler.fetch_state import load_previous_for
+from crawler.middlewares import STAT_PAGES_FETCHED
 from crawler.settings import ARCHIVE_DIR_SETTING, scrapy_settings
-from crawler.spiders.news import NewsSpider
+from crawler.spiders.news import STAT_FETCH_FAILURES, NewsSpider
 from crawler.spool import write_run_summary
 from ingest.config import Config, Source
 from ingest.logs import mask_secrets
@@ -132,12 +133,16 @@ def run_crawl(
     if finish_reason == "closespider_timeout":  # CLOSESPIDER_TIMEOUT is source.max_crawl_seconds
         finish_reason = "time_budget"
         log.warning("time_budget_reached", max_crawl_seconds=source.max_crawl_seconds)
-    pages_fetched = int(stats.get("newsingest/pages_fetched", stats.get("response_received_count", 0)))
+    # Pages only: robots.txt, feeds, sitemaps, redirect hops, retries and error answers are not pages.
+    pages_fetched = int(stats.get(STAT_PAGES_FETCHED, 0))
+    fetch_failures = int(stats.get(STAT_FETCH_FAILURES, 0))
     if finish_reason == "shutdown":
         status = "interrupted"
     # A spent time budget is a configured limit, like max_pages: what was fetched is a normal run's result.
     elif finish_reason not in ("finished", "max_pages", "time_budget") or (pages_fetched == 0 and errors):
         status = "failed"  # nothing could be fetched: the site is down, refuses us, or the config is wrong
+    elif fetch_failures > pages_fetched:
+        status = "failed"  # most fetches failed: a site in trouble, whatever it still served
     else:
         status = "finished"
     summary = CrawlSummary(

@@ -288,7 +288,8 @@ def set_aside_urls(root: Path, run_id: str) -> set[str] | None:
 
 def segment_run_id(segment: Path) -> str:
     """The crawl run that wrote a segment (names end in -<run_id>-<pid>-<random>.jsonl)."""
-    fields = segment.name.split(".", 1)[0].split("-")
+    # Read from the end: source names may contain '.' and '-', run ids neither.
+    fields = segment.name.removesuffix(SEGMENT_SUFFIX).split("-")
     return fields[-3] if len(fields) >= 5 else ""
 
 

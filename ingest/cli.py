@@ -193,8 +193,29 @@ def cmd_crawl(args, config: Config) -> int:
         if problem:
             raise UsageError(f"--url {url!r} {problem}")
     source = adhoc_source(args.url, args.allow_private_hosts) if args.url else config.source(args.source)
-    summary = run_crawl(config, source, args.url, run_id=args.run_id, daemon_id=args.daemon_id,
-                        progress=_progress_mode(args.progress), configure_logging=_configure_again(args))
+    lock = None
+    # The daemon holds the lock for the crawls it starts; --url fetches exactly what it is given, no source.
+    if args.source and not args.daemon_id:
+        from ingest.locks import ALREADY_RUNNING, SourceLock
+
+        # Not resolve_dsn(): an embedded server would be started just for a lock its socket keeps local anyway.
+        # Distributed workers on several machines crawl one source together through their shared frontier,
+        # which fetches each URL once: only the lock file then, one worker per machine.
+        dsn = None if config.crawl.redis_url else config.database_url
+        lock = SourceLock(config.data_dir / "locks", source.name, dsn)
+        refused = lock.acquire()
+        if refused:
+            log.info("crawl_skipped", source=source.name, reason=refused)
+            where = "on this machine" if refused == ALREADY_RUNNING else "on another machine"
+            print(f"newsingest crawl: {source.name}: a crawl of this source is already running {where}; "
+                  "not started", file=sys.stderr)
+            return EXIT_FAILED
+    try:
+        summary = run_crawl(config, source, args.url, run_id=args.run_id, daemon_id=args.daemon_id,
+                            progress=_progress_mode(args.progress), configure_logging=_configure_again(args))
+    finally:
+        if lock is not None:
+            lock.release()
     line = (f"{source.name}: pages fetched {summary.pages_fetched}, articles found {summary.articles_found}, "
             f"failed {summary.failed}")
     if args.no_load:

@@ -2,8 +2,9 @@
 
 - Each source is crawled on its interval or cron expression, each crawl in a child process
   (`newsingest crawl SOURCE --no-load`): Twisted's reactor cannot restart, and a fresh process
-  keeps the daemon's memory flat. A source's crawl never overlaps itself (here: one job instance
-  and a lock file; across daemons: a PostgreSQL advisory lock); missed runs coalesce into one.
+  keeps the daemon's memory flat. A source's crawl never overlaps itself (one job instance, and
+  ingest/locks.py's lock file and PostgreSQL advisory lock, which foreground crawls take too; the
+  daemon holds them for its children); missed runs coalesce into one.
 - Loads run on their own interval; one load at a time per database (advisory lock). A database
   that is down makes loads fail and retry with backoff while crawls go on into the spool.
 - `newsingest trigger SOURCE` requests reach the daemon by LISTEN/NOTIFY, with polling as fallback.
@@ -15,7 +16,6 @@ This module touches child processes, the data directory (spool, lock files) and 
 
 from __future__ import annotations
 
-import fcntl
 import os
 import signal
 import socket
@@ -25,7 +25,6 @@ import threading
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import psycopg
 import structlog
@@ -39,66 +38,16 @@ from crawler.spool import SpoolPaths, write_run_summary
 from ingest.config import Config, Source
 from ingest.db import DatabaseUnavailable, connect, resolve_dsn
 from ingest.load import load_spool, recover_orphan_segments
+from ingest.locks import SourceLock
 from ingest.logs import error_text
 from ingest.migrate import migrate
 from ingest.tables import runs as runs_sql
 
 log = structlog.get_logger("newsingest.daemon")
 
-# Two-key advisory locks: (namespace, hashtext(source)); the namespace keeps clear of other users' locks.
-_CRAWL_LOCK_NAMESPACE = 0x6E73  # "ns"
 _MAX_LOAD_BACKOFF = 600.0  # seconds
 _STOP_WAIT = 15.0  # seconds a crawl gets to close its spool after SIGTERM before SIGKILL
-
-
-class _SourceLock:
-    """Held while a source is crawled: a lock file (this machine) and, when the database answers,
-    a session advisory lock (every daemon on the database)."""
-
-    def __init__(self, lock_dir: Path, source: str, dsn: str):
-        self.source = source
-        self.dsn = dsn
-        self.path = lock_dir / f"crawl-{source}.lock"
-        lock_dir.mkdir(parents=True, exist_ok=True)
-        self._file = None
-        self._conn: psycopg.Connection | None = None
-
-    def acquire(self, stopping: threading.Event, wait: bool) -> str | None:
-        """None when acquired, else why not: 'already_running' (here) or 'running_elsewhere'."""
-        # A new open file each time: flock excludes other open files, not other threads using this one.
-        self._file = open(self.path, "w")
-        while True:
-            try:
-                fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not wait or stopping.wait(0.5):
-                    self._close_file()
-                    return "already_running"
-        try:
-            self._conn = connect(self.dsn, autocommit=True)
-        except DatabaseUnavailable as exc:
-            # A crawl never needs the database: run with the local lock alone and say so.
-            log.warning("crawl_lock_local_only", source=self.source, error=str(exc))
-            return None
-        got = self._conn.execute(
-            "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_CRAWL_LOCK_NAMESPACE, self.source)
-        ).fetchone()[0]
-        if not got:
-            self.release()
-            return "running_elsewhere"
-        return None
-
-    def release(self) -> None:
-        if self._conn is not None:
-            self._conn.close()  # ends the session, which releases its advisory locks
-            self._conn = None
-        self._close_file()
-
-    def _close_file(self) -> None:
-        if self._file is not None:
-            self._file.close()  # closing releases the flock
-            self._file = None
+_BOOKKEEPING_WAIT = 10.0  # seconds shutdown waits for ended crawls' run summaries before the final load
 
 
 class Daemon:
@@ -196,6 +145,10 @@ class Daemon:
             while self._running_children() and time.monotonic() < stop_deadline and not self.forced.is_set():
                 time.sleep(0.2)
             self._signal_children(signal.SIGKILL)
+        # The final load must find every ended crawl's run summary, or its row stays 'running'.
+        bookkeeping_deadline = time.monotonic() + _BOOKKEEPING_WAIT
+        while self._unfinished_runs() and time.monotonic() < bookkeeping_deadline and not self.forced.is_set():
+            time.sleep(0.1)
         # No waiting for job threads: their children are gone, and a job calling into the scheduler
         # while shutdown(wait=True) holds its lock would deadlock. The final load takes the load mutex.
         self.scheduler.shutdown(wait=False)
@@ -210,6 +163,11 @@ class Daemon:
     def _running_children(self) -> dict[str, subprocess.Popen]:
         with self._children_lock:
             return {run_id: p for run_id, p in self._children.items() if p.poll() is None}
+
+    def _unfinished_runs(self) -> bool:
+        """Crawls started whose run summary is not yet written (running, or just ended)."""
+        with self._children_lock:
+            return bool(self._children)
 
     def _signal_children(self, signum: int) -> None:
         for process in self._running_children().values():
@@ -234,12 +192,15 @@ class Daemon:
         while not self._crawl_slots.acquire(timeout=0.5):
             if self.stopping.is_set():
                 return
-        lock = _SourceLock(self.config.data_dir / "locks", source_name, self.dsn)
+        lock = SourceLock(self.config.data_dir / "locks", source_name, self.dsn)
         try:
+            if self.stopping.is_set():
+                return  # the slot was freed by a crawl ending at shutdown: no new start
             # A triggered crawl waits for a running one of its source; a scheduled one is coalesced.
             refused = lock.acquire(self.stopping, wait=reason == "trigger")
             if refused:
-                log.info("crawl_skipped", source=source_name, reason=refused)
+                if not self.stopping.is_set():
+                    log.info("crawl_skipped", source=source_name, reason=refused)
                 return
             try:
                 self._run_child(source_name, reason)
@@ -259,7 +220,6 @@ class Daemon:
     def _run_child(self, source_name: str, reason: str) -> None:
         run_id = uuid.uuid4().hex
         started_at = datetime.now(UTC)
-        self._best_effort_db(lambda c: runs_sql.crawl_run_started(c, run_id, source_name, started_at, self.daemon_id))
         env = {**os.environ, "DATABASE_URL": self.dsn, "NEWSINGEST_DATA_DIR": str(self.config.data_dir)}
         with self._children_lock:
             if self.stopping.is_set():
@@ -270,10 +230,20 @@ class Daemon:
                 env=env, start_new_session=True,
             )
             self._children[run_id] = process
+        try:
+            self._watch_child(source_name, run_id, reason, started_at, process)
+        finally:
+            with self._children_lock:
+                self._children.pop(run_id, None)
+
+    def _watch_child(self, source_name: str, run_id: str, reason: str, started_at: datetime,
+                     process: subprocess.Popen) -> None:
+        """From a started crawl process to its run summary in the spool (the child's own, else ours)."""
         log.info("crawl_process_started", source=source_name, run_id=run_id, pid=process.pid, reason=reason)
+        # Only now: a row for a crawl that never started would stay 'running' until housekeeping abandons it.
+        # If the child's summary was loaded first, this does nothing.
+        self._best_effort_db(lambda c: runs_sql.crawl_run_started(c, run_id, source_name, started_at, self.daemon_id))
         code = process.wait()
-        with self._children_lock:
-            self._children.pop(run_id, None)
         log.info("crawl_process_finished", source=source_name, run_id=run_id, exit_status=code,
                  seconds=round((datetime.now(UTC) - started_at).total_seconds(), 3))
         if code in (0, 1):

@@ -83,6 +83,8 @@ STAT_INDEX_PAGES = "newsingest/index_pages"
 STAT_FEEDS = "newsingest/feeds"
 STAT_SITEMAPS = "newsingest/sitemaps"
 STAT_ERRORS = "newsingest/errors/"  # + kind: http_404, timeout, dns, connection_refused, not_a_feed, ...
+# Requests (pages, feeds, sitemaps) that got no usable response: weighed against pages fetched for the run's status.
+STAT_FETCH_FAILURES = "newsingest/fetch_failures"
 STAT_SKIPPED = "newsingest/skipped/"  # + kind: robots_forbidden, offsite, non_html, request_cap, max_pages
 STAT_SKIPPED_NON_HTML = STAT_SKIPPED + "non_html"
 STAT_SKIPPED_REQUEST_CAP = STAT_SKIPPED + "request_cap"
@@ -449,6 +451,7 @@ class NewsSpider(scrapy.Spider):
             self.crawler.stats.inc_value(STAT_SKIPPED + kind)
             self.logger.debug("request_skipped", extra={"url": url, "kind": kind})
             return
+        self.crawler.stats.inc_value(STAT_FETCH_FAILURES)
         self._error(kind, url, detail=failure.getErrorMessage())
         if self.fetch_states is not None and url is not None:
             self.fetch_states.failure(url, kind, datetime.now(UTC))

@@ -99,6 +99,17 @@ def crawl_run_started(conn: psycopg.Connection, run_id: str, source: str, starte
     )
 
 
+# Two-key advisory locks: (namespace, hashtext(source)); the namespace keeps clear of other users' locks.
+_CRAWL_LOCK_NAMESPACE = 0x6E73  # "ns"
+
+
+def try_crawl_lock(conn: psycopg.Connection, source: str) -> bool:
+    """Take the source's crawl lock for this session (released when the session ends); False if taken."""
+    return conn.execute(
+        "SELECT pg_try_advisory_lock(%s, hashtext(%s))", (_CRAWL_LOCK_NAMESPACE, source)
+    ).fetchone()[0]
+
+
 def abandon_stale_runs(conn: psycopg.Connection, older_than_seconds: float) -> int:
     return conn.execute(
         "UPDATE crawl_runs SET status = 'abandoned', finished_at = now(),"

@@ -1,0 +1,208 @@
+"""Crawl runs as an operator sees them: one crawl of a source at a time, a run row for every crawl that
+started and for no other, honest page counts, a failed run when a site fails, and load counts credited
+to their run whatever the source's name. Real `newsingest` processes, the fixture site on 127.0.0.1 and
+a real PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+from pathlib import Path
+
+import pytest
+from conftest import write_config
+from newssite import NewsSite, build_articles
+from test_crawl import source_block
+from test_daemon import Daemon, daemon_config, wait_until
+from test_faults import kill_group, spool_crawl_process
+from test_politeness import events
+from test_spool import article
+
+from crawler.spool import SpoolWriter, segment_run_id
+
+
+@pytest.fixture
+def small_site():
+    site = NewsSite(articles=build_articles(4)).start()
+    yield site
+    site.stop()
+
+
+def config_with(tmp_path: Path, data_dir: Path, sources: str, daemon: str = "", **crawl: str) -> Path:
+    return write_config(tmp_path / "newsingest.toml", data_dir, (f"[daemon]\n{daemon}\n" if daemon else "") + sources,
+                        **crawl)
+
+
+# ------------------------------------------------------------------------ load counts (item 8)
+
+
+def test_segment_of_a_source_whose_name_has_dots_carries_its_run_id(tmp_path):
+    writer = SpoolWriter(tmp_path, "news.example.com", "0123abcd" * 4)
+    writer.append(article(1))
+    assert segment_run_id(writer.flush_segment()) == "0123abcd" * 4
+
+
+def test_source_whose_name_has_a_dot_is_credited_with_what_its_crawl_loaded(small_site, db, run_cli, tmp_path,
+                                                                           data_dir):
+    config = config_with(tmp_path, data_dir, source_block("news.example", feeds=[small_site.url("/feeds/rss.xml")]))
+    result = run_cli("--config", str(config), "crawl", "news.example")
+    assert result.returncode == 0, result.stderr[-3000:]
+    new = db.execute("SELECT articles_new FROM crawl_runs WHERE source = 'news.example'").fetchall()
+    assert new == [(len(small_site.articles),)]
+    assert f"new {len(small_site.articles)}," in result.stdout
+
+
+# ------------------------------------------------------------------ failed sites fail runs (item 7)
+
+
+def crawl_and_report(run_cli, config: Path, name: str):
+    """`newsingest crawl NAME` (loading its run), then the run's row and the source's `status --json` entry."""
+    result = run_cli("--config", str(config), "crawl", name, timeout=90)
+    status = run_cli("--config", str(config), "status", "--json")
+    assert status.returncode == 0, status.stderr[-3000:]
+    health = {s["source"]: s for s in json.loads(status.stdout)["sources"]}[name]
+    return result, health
+
+
+def run_row(db, name: str) -> tuple[str, int]:
+    rows = db.execute("SELECT status, pages_fetched FROM crawl_runs WHERE source = %s", (name,)).fetchall()
+    assert len(rows) == 1, rows
+    return rows[0]
+
+
+def test_crawl_whose_every_page_answers_503_is_a_failed_run_and_makes_the_source_unhealthy(
+        small_site, db, run_cli, tmp_path, data_dir):
+    for fixture in small_site.articles:
+        small_site.busy[fixture.path] = [(503, "")] * 10
+    config = config_with(tmp_path, data_dir, source_block("down", feeds=[small_site.url("/feeds/rss.xml")]),
+                         daemon="unhealthy_after = 1", max_retries="1", retry_backoff="0.1")
+    result, health = crawl_and_report(run_cli, config, "down")
+    assert small_site.statuses(small_site.articles[0].path)[0] == 503  # the pages were asked for
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert run_row(db, "down") == ("failed", 0)
+    assert not health["healthy"] and health["last_status"] == "failed"
+
+
+def test_crawl_whose_every_page_times_out_is_a_failed_run_with_no_page_fetched(
+        small_site, db, run_cli, tmp_path, data_dir):
+    small_site.article_delay = 3.0  # one article at a time: each waits past the 1 s download timeout
+    config = config_with(tmp_path, data_dir, source_block("slow", feeds=[small_site.url("/feeds/rss.xml")]),
+                         daemon="unhealthy_after = 1", max_retries="0", download_timeout="1")
+    result, health = crawl_and_report(run_cli, config, "slow")
+    assert small_site.requests_to("/robots.txt") and small_site.requests_to(small_site.articles[0].path)
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert "pages fetched 0," in result.stdout
+    assert run_row(db, "slow") == ("failed", 0)
+    assert not health["healthy"]
+
+
+def test_crawl_whose_fetches_mostly_failed_is_a_failed_run(small_site, db, run_cli, tmp_path, data_dir):
+    for fixture in small_site.articles[1:]:
+        small_site.custom[fixture.path] = (404, "<!DOCTYPE html><html><body><p>Gone.</p></body></html>")
+    config = config_with(tmp_path, data_dir, source_block("gone", feeds=[small_site.url("/feeds/rss.xml")]),
+                         daemon="unhealthy_after = 1")
+    result, health = crawl_and_report(run_cli, config, "gone")
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert run_row(db, "gone") == ("failed", 1)
+    assert not health["healthy"]
+
+
+def test_pages_fetched_counts_pages_not_robots_txt_redirects_or_retries(small_site, db, run_cli, tmp_path,
+                                                                        data_dir):
+    small_site.feed_redirects = True  # every feed link answers 301 to its article first
+    small_site.busy[small_site.articles[0].path] = [(503, "")]  # then 200 on the retry
+    config = config_with(tmp_path, data_dir, source_block("site", feeds=[small_site.url("/feeds/rss.xml")]),
+                         retry_backoff="0.1")
+    result, health = crawl_and_report(run_cli, config, "site")
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert small_site.requests_to("/robots.txt") and len(small_site.requests_to(small_site.articles[0].path)) == 2
+    assert run_row(db, "site") == ("finished", len(small_site.articles))
+    assert health["healthy"]
+
+
+# ------------------------------------------------------------- one crawl of a source at a time (item 5)
+
+
+@pytest.fixture
+def slow_site():
+    site = NewsSite(articles=build_articles(4)).start()
+    site.article_delay = 0.75  # one article at a time: a crawl lasts about 3 s
+    yield site
+    site.stop()
+
+
+def crawling(site: NewsSite) -> bool:
+    return any(site.article_at(r.path) for r in list(site.requests))
+
+
+def assert_each_article_fetched_once(site: NewsSite) -> None:
+    assert {f.path: len(site.requests_to(f.path)) for f in site.articles} == {f.path: 1 for f in site.articles}
+
+
+@pytest.mark.parametrize("second_data_dir, reason", [("same", "already_running"), ("other", "running_elsewhere")])
+def test_foreground_crawl_of_a_source_already_being_crawled_is_refused(
+        second_data_dir, reason, slow_site, db, database_url, run_cli, tmp_path, data_dir):
+    config = daemon_config(tmp_path / "newsingest.toml", data_dir, slow_site.url("/feeds/rss.xml"), interval="1h")
+    first = spool_crawl_process(config, data_dir, database_url)
+    try:
+        wait_until(lambda: crawling(slow_site), timeout=30)
+        # Another data directory stands for another machine: only the database's lock is shared.
+        other = tmp_path / "other-machine" if second_data_dir == "other" else data_dir
+        second = run_cli("--config", str(config), "crawl", "fixture", "--no-load", timeout=60,
+                         env={"NEWSINGEST_DATA_DIR": str(other)})
+        assert first.wait(timeout=60) == 0
+    finally:
+        kill_group(first.pid)
+        first.wait()
+    assert second.returncode == 1, second.stderr[-3000:]
+    assert "already running" in second.stderr
+    assert [e["reason"] for e in events(second, "crawl_skipped")] == [reason]
+    assert not events(second, "crawl_started")
+    assert_each_article_fetched_once(slow_site)
+
+
+def test_foreground_crawl_beside_the_daemons_crawl_of_the_source_is_refused(slow_site, db, database_url, run_cli,
+                                                                           tmp_path, data_dir):
+    config = daemon_config(tmp_path / "newsingest.toml", data_dir, slow_site.url("/feeds/rss.xml"), interval="1h")
+    daemon = Daemon.start(config, data_dir, database_url)
+    try:
+        daemon.wait_for_event("crawl_process_started")
+        wait_until(lambda: crawling(slow_site), timeout=30)
+        second = run_cli("--config", str(config), "crawl", "fixture", timeout=60)
+        daemon.wait_for_event("crawl_process_finished", timeout=60)
+    finally:
+        daemon.stop()
+        daemon.kill()
+    assert second.returncode == 1, second.stderr[-3000:]
+    assert [e["reason"] for e in events(second, "crawl_skipped")] == ["already_running"]
+    assert_each_article_fetched_once(slow_site)
+
+
+# ------------------------------------------------------------------- run rows at daemon shutdown (item 6)
+
+
+def test_crawl_that_gets_a_slot_after_sigterm_starts_nothing_and_every_started_run_is_closed(
+        slow_site, db, database_url, run_cli, tmp_path, data_dir):
+    feed = slow_site.url("/feeds/rss.xml")
+    sources = "".join(source_block(name, feeds=[feed], interval="1h") for name in ("first", "second"))
+    # One crawl slot: one source's crawl waits for the other's.
+    config = config_with(tmp_path, data_dir, "[load]\ninterval = 1\n" + sources,
+                         daemon="max_concurrent_crawls = 1\ngrace_period = 30")
+    daemon = Daemon.start(config, data_dir, database_url)
+    try:
+        running = daemon.wait_for_event("crawl_process_started")[0]
+        wait_until(lambda: crawling(slow_site), timeout=30)
+        daemon.process.send_signal(signal.SIGTERM)
+        # The running crawl ends right after SIGTERM (as one that was just finishing): the waiting one gets its slot.
+        kill_group(running["pid"])
+        assert daemon.process.wait(timeout=60) == 0
+    finally:
+        daemon.kill()
+    started = {e["run_id"]: e["source"] for e in daemon.events("crawl_process_started")}
+    assert list(started.values()) == [running["source"]]
+    runs = db.execute("SELECT run_id, source, status, finished_at IS NOT NULL FROM crawl_runs").fetchall()
+    assert runs == [(running["run_id"], running["source"], "failed", True)]
+    status = run_cli("--config", str(config), "status", "--json")
+    last = {s["source"]: s["last_status"] for s in json.loads(status.stdout)["sources"]}
+    assert last == {running["source"]: "failed", ({"first", "second"} - {running["source"]}).pop(): None}
