@@ -246,17 +246,20 @@ class Daemon:
         code = process.wait()
         log.info("crawl_process_finished", source=source_name, run_id=run_id, exit_status=code,
                  seconds=round((datetime.now(UTC) - started_at).total_seconds(), 3))
-        if code in (0, 1):
-            # The child wrote its own run summary (1: the run finished but not cleanly).
-            failed = code == 1
+        if code == 0:
+            failed = False
         else:
             failed = True
-            error = f"crawl process exited with status {code}"
-            log.error("crawl_process_failed", source=source_name, run_id=run_id, exit_status=code)
+            if code != 1:  # 1: the run finished but not cleanly, and said so in its own summary
+                log.error("crawl_process_failed", source=source_name, run_id=run_id, exit_status=code)
+            # A child that died, or failed before recording its run, leaves the run row 'running': this summary
+            # closes it. It never overrides the child's own summary, whichever the loader reads first.
+            finish_reason = "process_died" if code != 1 else "process_failed"
             write_run_summary(self.config.spool_dir, {
                 "run_id": run_id, "source": source_name, "started_at": started_at.isoformat(),
-                "finished_at": datetime.now(UTC).isoformat(), "status": "failed", "finish_reason": "process_died",
-                "daemon_id": self.daemon_id, "error": error, "errors": {"process_died": 1},
+                "finished_at": datetime.now(UTC).isoformat(), "status": "failed", "finish_reason": finish_reason,
+                "daemon_id": self.daemon_id, "error": f"crawl process exited with status {code}",
+                "errors": {finish_reason: 1}, "fallback": True,
             })
         self._count_failure(source_name, failed and not self.stopping.is_set())
 

@@ -206,3 +206,27 @@ def test_crawl_that_gets_a_slot_after_sigterm_starts_nothing_and_every_started_r
     status = run_cli("--config", str(config), "status", "--json")
     last = {s["source"]: s["last_status"] for s in json.loads(status.stdout)["sources"]}
     assert last == {running["source"]: "failed", ({"first", "second"} - {running["source"]}).pop(): None}
+
+
+def _summary(run_id: str, status: str, **extra) -> dict:
+    return {"run_id": run_id, "source": "gazette", "started_at": "2026-12-04T10:00:00+00:00",
+            "finished_at": "2026-12-04T10:01:00+00:00", "status": status, "finish_reason": "finished",
+            "pages_fetched": 3, "articles_found": 2, "errors": {}, **extra}
+
+
+@pytest.mark.parametrize("order", ["fallback_first", "crawl_first"])
+def test_daemons_summary_of_a_dead_child_closes_its_run_and_never_overrides_the_crawls_own(db, tmp_path, order):
+    from crawler.spool import write_run_summary
+    from ingest.load import load_spool
+
+    db.execute("INSERT INTO crawl_runs (run_id, source, started_at, status) VALUES ('r1', 'gazette', now(), 'running')")
+    db.execute("INSERT INTO crawl_runs (run_id, source, started_at, status) VALUES ('r2', 'gazette', now(), 'running')")
+    fallback = _summary("r1", "failed", finish_reason="process_failed", fallback=True)
+    summaries = [fallback, _summary("r1", "finished")]
+    for summary in summaries if order == "fallback_first" else summaries[::-1]:
+        write_run_summary(tmp_path, summary)
+        load_spool(db, tmp_path)
+    write_run_summary(tmp_path, _summary("r2", "failed", finish_reason="process_failed", fallback=True))
+    load_spool(db, tmp_path)
+    rows = dict(db.execute("SELECT run_id, status FROM crawl_runs WHERE finished_at IS NOT NULL").fetchall())
+    assert rows == {"r1": "finished", "r2": "failed"}

@@ -26,6 +26,7 @@ class CrawlRun:
     finish_reason: str | None
     daemon_id: str | None = None
     error: str | None = None
+    fallback: bool = False  # the daemon's summary of a child that died: closes a running row, overrides nothing
 
     @classmethod
     def from_dict(cls, data: dict) -> CrawlRun:
@@ -42,6 +43,7 @@ class CrawlRun:
             finish_reason=data.get("finish_reason"),
             daemon_id=data.get("daemon_id"),
             error=data.get("error"),
+            fallback=data.get("fallback") is True,
         )
 
 
@@ -55,10 +57,12 @@ def upsert_crawl_run(conn: psycopg.Connection, run: CrawlRun) -> None:
         " pages_fetched = EXCLUDED.pages_fetched, articles_found = EXCLUDED.articles_found,"
         " failed = EXCLUDED.failed, errors = EXCLUDED.errors, finish_reason = EXCLUDED.finish_reason,"
         " daemon_id = coalesce(EXCLUDED.daemon_id, crawl_runs.daemon_id),"
-        " error = coalesce(EXCLUDED.error, crawl_runs.error)",
+        " error = coalesce(EXCLUDED.error, crawl_runs.error)"
+        " WHERE NOT %s OR crawl_runs.status = 'running'",
         (
             run.run_id, run.source, run.started_at, run.finished_at, run.status, run.pages_fetched,
             run.articles_found, run.failed, Jsonb(run.errors), run.finish_reason, run.daemon_id, run.error,
+            run.fallback,
         ),
     )
 
