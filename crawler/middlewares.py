@@ -40,6 +40,7 @@ MAX_PAGES_SETTING = "NEWSINGEST_MAX_PAGES"
 DOCUMENT_META = "newsingest_document"
 
 STAT_PAGES_FETCHED = "newsingest/pages_fetched"
+STAT_DOCUMENTS_FETCHED = "newsingest/documents_fetched"  # feeds and sitemaps that answered
 STAT_REFUSED_PRIVATE = "newsingest/errors/refused_private_host"
 STAT_SKIPPED_MAX_PAGES = "newsingest/skipped/max_pages"
 
@@ -234,12 +235,16 @@ class PageBudget:
         request.meta[self._ADMITTED] = True
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if not self._exempt(request):
+        # An error answer, or a redirect nobody followed, is no page: a site answering 503 to everything
+        # must not look like one that served its pages.
+        served = 200 <= response.status < 300 or response.status == 304
+        if request.meta.get(DOCUMENT_META):
+            if served:  # a feed or sitemap that answered: the site works even when no page was due
+                self.stats.inc_value(STAT_DOCUMENTS_FETCHED)
+        elif not self._exempt(request):
             request.meta[self._COUNTED] = True
             self.fetched += 1
-            # An error answer used the budget but is no page: a site answering 503 to everything
-            # must not look like one that served its pages.
-            if response.status < 400:
+            if served:
                 self.stats.inc_value(STAT_PAGES_FETCHED)
             logger.debug("page_fetched", extra={"url": response.url, "status": response.status})
         return response

@@ -132,7 +132,9 @@ class RobotsTxt(RobotsTxtMiddleware):
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if len(response.body) > ROBOTS_TXT_MAX_BYTES:
             head = response.body[:ROBOTS_TXT_MAX_BYTES]
-            head = head[: head.rfind(b"\n") + 1]
+            # Only whole lines: half a rule could allow more than the site meant. Protego ends lines at LF or CR.
+            cut = max(head.rfind(b"\n"), head.rfind(b"\r"))
+            head = head[: cut + 1] if cut >= 0 else head
             self.crawler.stats.inc_value(STAT_ROBOTS_TRUNCATED)
             logger.warning("robots_txt_truncated", extra={"url": response.url, "bytes_read": len(head)})
             response = response.replace(body=head)

@@ -18,7 +18,7 @@ from scrapy.crawler import CrawlerProcess
 
 from crawler.extract import Overrides
 from crawler.fetch_state import load_previous_for
-from crawler.middlewares import STAT_PAGES_FETCHED
+from crawler.middlewares import STAT_DOCUMENTS_FETCHED, STAT_PAGES_FETCHED
 from crawler.settings import ARCHIVE_DIR_SETTING, scrapy_settings
 from crawler.spiders.news import STAT_FETCH_FAILURES, NewsSpider
 from crawler.spool import write_run_summary
@@ -135,13 +135,15 @@ def run_crawl(
         log.warning("time_budget_reached", max_crawl_seconds=source.max_crawl_seconds)
     # Pages only: robots.txt, feeds, sitemaps, redirect hops, retries and error answers are not pages.
     pages_fetched = int(stats.get(STAT_PAGES_FETCHED, 0))
+    # What the site served, feeds and sitemaps included: a quiet incremental crawl fetches no page at all.
+    served = pages_fetched + int(stats.get(STAT_DOCUMENTS_FETCHED, 0))
     fetch_failures = int(stats.get(STAT_FETCH_FAILURES, 0))
     if finish_reason == "shutdown":
         status = "interrupted"
     # A spent time budget is a configured limit, like max_pages: what was fetched is a normal run's result.
-    elif finish_reason not in ("finished", "max_pages", "time_budget") or (pages_fetched == 0 and errors):
+    elif finish_reason not in ("finished", "max_pages", "time_budget") or (served == 0 and errors):
         status = "failed"  # nothing could be fetched: the site is down, refuses us, or the config is wrong
-    elif fetch_failures > pages_fetched:
+    elif fetch_failures > served:
         status = "failed"  # most fetches failed: a site in trouble, whatever it still served
     else:
         status = "finished"

@@ -334,7 +334,7 @@ def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
                                     maximum=100 * 1024**3),
         redis_url=v.optional_str(table, "redis_url", p) or None,
         redis_outage_grace=v.duration(table, "redis_outage_grace", p, d["redis_outage_grace"], maximum=_DAY),
-        max_crawl_delay=v.number(table, "max_crawl_delay", p, d["max_crawl_delay"], minimum=0, maximum=3600),
+        max_crawl_delay=v.number(table, "max_crawl_delay", p, d["max_crawl_delay"], minimum=1, maximum=3600),
         max_crawl_seconds=v.duration(table, "max_crawl_seconds", p, d["max_crawl_seconds"], maximum=_DAY),
         extract_timeout=v.number(table, "extract_timeout", p, d["extract_timeout"], minimum=0.1, maximum=3600),
         max_page_elements=v.integer(table, "max_page_elements", p, d["max_page_elements"], minimum=1000,
@@ -517,9 +517,17 @@ class _Validator:
         entries = []
         for entry in value:
             entry = entry.strip()
-            if not (_is_ip(entry) or _HOST_NAME.fullmatch(entry)):
+            if _is_ip(entry):
+                entries.append(entry.lower())
+                continue
+            try:
+                # Requests carry host names as IDNA (punycode): compare in that form.
+                name = entry.encode("idna").decode("ascii").lower() if _HOST_NAME.fullmatch(entry) else None
+            except UnicodeError:
+                name = None
+            if name is None:
                 raise self.fail(prefix + key, f"{entry!r} is not an IP address, a network or a host name")
-            entries.append(entry.lower())
+            entries.append(name)
         return tuple(entries)
 
     def selector(self, table: dict, key: str) -> str | None:

@@ -112,6 +112,12 @@ def test_allow_private_hosts_takes_addresses_networks_and_host_names(tmp_path):
     assert config.source("a").allow_private_hosts == ("10.1.2.3", "intranet.example", "192.168.0.0/24", "fe80::1")
 
 
+def test_allow_private_hosts_names_an_international_host_as_requests_carry_it(tmp_path):
+    path = write(tmp_path, '[[sources]]\nname = "a"\nfeeds = ["https://a.example/f"]\n'
+                           'allow_private_hosts = ["Bücher.example"]\n')
+    assert load_config(path, env={}).source("a").allow_private_hosts == ("xn--bcher-kva.example",)
+
+
 @pytest.mark.parametrize("entry", ["192.168.0.1/24", "10.0.0.0/33", "http://intranet.example/", "bad host", ""])
 def test_allow_private_hosts_entry_that_is_no_host_or_network_names_the_key(tmp_path, entry):
     path = write(tmp_path, '[[sources]]\nname = "a"\nfeeds = ["https://a.example/f"]\n'

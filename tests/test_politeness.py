@@ -277,8 +277,11 @@ def test_crawl_delay_beyond_the_ceiling_pauses_the_host_for_the_run(small_site, 
     paused = events(result, "host_paused")
     assert [e["reason"] for e in paused] == ["crawl_delay_86400s"], result.stderr[-3000:]
     assert small_site.requested_paths() == ["/robots.txt"]  # nothing after it: the host asked for a day's wait
-    errors, finish_reason = db.execute("SELECT errors, finish_reason FROM crawl_runs").fetchone()
+    # Nothing could be crawled within the ceiling: a failed run, so that `status` says so until the operator
+    # raises max_crawl_delay or the site lowers its delay.
+    errors, finish_reason, status = db.execute("SELECT errors, finish_reason, status FROM crawl_runs").fetchone()
     assert errors == {"host_paused": 1} and finish_reason == "finished"
+    assert status == "failed" and result.returncode == 1
 
 
 def test_sigterm_stops_a_crawl_waiting_on_a_crawl_delay_within_seconds(small_site, database_url, tmp_path, data_dir):
@@ -326,6 +329,15 @@ def test_robots_txt_rules_beyond_the_first_500_kib_are_ignored(small_site, db, r
     assert result.returncode == 0, result.stderr[-3000:]
     assert db.execute("SELECT count(*) FROM articles").fetchone()[0] == len(small_site.articles)
     assert events(result, "robots_txt_truncated")
+
+
+def test_robots_txt_cut_at_500_kib_keeps_its_first_rules_whatever_its_line_ends(small_site, db, run_cli, tmp_path,
+                                                                               data_dir):
+    filler = "".join(f"Disallow: /archive/{i:06d}/\r" for i in range(40000))
+    small_site.custom["/robots.txt"] = (200, "User-agent: *\rDisallow: /\r" + filler)
+    result = run(run_cli, tmp_path, data_dir, source_block("feed", feeds=[small_site.url("/feeds/rss.xml")]), ("feed",))
+    assert events(result, "robots_txt_truncated"), result.stderr[-3000:]
+    assert not [path for path in small_site.requested_paths() if small_site.article_at(path)]
 
 
 # ------------------------------------------------------------------------------------- private hosts

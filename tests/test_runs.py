@@ -121,6 +121,46 @@ def test_pages_fetched_counts_pages_not_robots_txt_redirects_or_retries(small_si
     assert health["healthy"]
 
 
+CHALLENGE = """<!DOCTYPE html><html><head><title>Attention Required! | Cloudflare</title></head>
+<body><div id="cf-wrapper"><h1>Sorry, you have been blocked</h1><p>You are unable to access this site.</p>
+<script src="/cdn-cgi/challenge-platform/h/b/orchestrate/jsch/v1"></script></div></body></html>"""
+
+
+def test_crawl_whose_every_page_is_refused_with_a_bot_challenge_is_a_failed_run(small_site, db, run_cli, tmp_path,
+                                                                                 data_dir):
+    for fixture in small_site.articles:
+        small_site.custom[fixture.path] = (403, CHALLENGE)
+    config = config_with(tmp_path, data_dir, source_block("blocked", feeds=[small_site.url("/feeds/rss.xml")]),
+                         daemon="unhealthy_after = 1")
+    result, health = crawl_and_report(run_cli, config, "blocked")
+    assert result.returncode == 1, result.stderr[-3000:]
+    assert run_row(db, "blocked") == ("failed", 0)
+    assert not health["healthy"]
+
+
+def test_redirects_nobody_follows_are_not_pages(small_site, db, run_cli, tmp_path, data_dir):
+    for fixture in small_site.articles:
+        small_site.custom[fixture.path] = (302, "<html><body>moved</body></html>")  # and no Location
+    config = config_with(tmp_path, data_dir, source_block("moved", feeds=[small_site.url("/feeds/rss.xml")]),
+                         daemon="unhealthy_after = 1")
+    result, health = crawl_and_report(run_cli, config, "moved")
+    assert "pages fetched 0," in result.stdout, result.stderr[-3000:]
+    assert result.returncode == 1 and run_row(db, "moved") == ("failed", 0)
+    assert not health["healthy"]
+
+
+def test_a_quiet_crawl_with_one_dead_feed_among_working_ones_stays_healthy(small_site, db, run_cli, tmp_path,
+                                                                          data_dir):
+    feeds = [small_site.url("/feeds/rss.xml"), small_site.url("/feeds/atom.xml"), small_site.url("/feeds/gone.xml")]
+    config = config_with(tmp_path, data_dir, source_block("feeds", feeds=feeds), daemon="unhealthy_after = 1")
+    first, _ = crawl_and_report(run_cli, config, "feeds")
+    assert first.returncode == 0, first.stderr[-3000:]
+    second, health = crawl_and_report(run_cli, config, "feeds")  # nothing due: no page fetched at all
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert "pages fetched 0," in second.stdout and "failed 1" in second.stdout
+    assert health["healthy"] and health["last_status"] == "finished"
+
+
 # ------------------------------------------------------------- one crawl of a source at a time (item 5)
 
 

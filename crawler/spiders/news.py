@@ -441,6 +441,8 @@ class NewsSpider(scrapy.Spider):
             # A bot challenge usually comes as 403 or 503: a page standing in for the article, not a site error.
             if stand_in_reason(Selector(response=exc.response), exc.response.status) == "bot_challenge":
                 self._not_article(exc.response, "bot_challenge")
+                # Refused all the same: a site that challenges every request must not look healthy.
+                self.crawler.stats.inc_value(STAT_FETCH_FAILURES)
                 return
         kind = error_kind(exc)
         if kind is None:
