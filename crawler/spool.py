@@ -193,8 +193,8 @@ def write_run_summary(root: Path, summary: dict) -> Path:
     """Record a finished crawl run in the spool; the loader copies it into crawl_runs."""
     paths = SpoolPaths(root).create()
     # A fallback summary (the daemon's, for a child that died) has a name of its own: it must not replace
-    # the child's, which may be there already.
-    path = paths.runs / f"{summary['run_id']}{'.fallback' if summary.get('fallback') else ''}.json"
+    # the child's, which may be there already; and one that sorts after it, so a load reads the child's first.
+    path = paths.runs / f"{summary['run_id']}{'~fallback' if summary.get('fallback') else ''}.json"
     write_atomically(path, json.dumps(summary, ensure_ascii=False, default=str).encode())
     return path
 

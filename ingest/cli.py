@@ -183,7 +183,6 @@ def _progress_mode(requested: str) -> str:
 def cmd_crawl(args, config: Config) -> int:
     import psycopg
 
-    from crawler.runner import adhoc_source, run_crawl
     from ingest.db import DatabaseUnavailable
 
     if bool(args.source) == bool(args.url):
@@ -192,7 +191,12 @@ def cmd_crawl(args, config: Config) -> int:
         problem = http_url_problem(url)
         if problem:
             raise UsageError(f"--url {url!r} {problem}")
-    source = adhoc_source(args.url, args.allow_private_hosts) if args.url else config.source(args.source)
+    if args.url:
+        from crawler.runner import adhoc_source
+
+        source = adhoc_source(args.url, args.allow_private_hosts)
+    else:
+        source = config.source(args.source)
     lock = None
     # The daemon holds the lock for the crawls it starts; --url fetches exactly what it is given, no source.
     if args.source and not args.daemon_id:
@@ -203,13 +207,21 @@ def cmd_crawl(args, config: Config) -> int:
         # which fetches each URL once: only the lock file then, one worker per machine.
         dsn = None if config.crawl.redis_url else config.database_url
         lock = SourceLock(config.data_dir / "locks", source.name, dsn)
-        refused = lock.acquire()
+        try:
+            refused = lock.acquire()
+        except OSError as exc:
+            print(f"newsingest crawl: {source.name}: cannot take the crawl lock {lock.path}: {exc.strerror or exc}",
+                  file=sys.stderr)
+            return EXIT_FAILED
         if refused:
             log.info("crawl_skipped", source=source.name, reason=refused)
             where = "on this machine" if refused == ALREADY_RUNNING else "on another machine"
             print(f"newsingest crawl: {source.name}: a crawl of this source is already running {where}; "
                   "not started", file=sys.stderr)
             return EXIT_FAILED
+    # Scrapy and trafilatura load only now: a crawl refused by the lock says so at once.
+    from crawler.runner import run_crawl
+
     try:
         summary = run_crawl(config, source, args.url, run_id=args.run_id, daemon_id=args.daemon_id,
                             progress=_progress_mode(args.progress), configure_logging=_configure_again(args))
@@ -234,7 +246,7 @@ def cmd_crawl(args, config: Config) -> int:
         counts = loaded_counts(conn, summary.run_id)
     print(f"{line}, new {counts.new}, updated {counts.updated}, duplicate {counts.duplicates}"
           f" ({summary.seconds:.1f} s)")
-    return EXIT_OK if summary.status == "finished" and not result.bad_segments else EXIT_FAILED
+    return EXIT_OK if summary.status == "finished" and not (result.bad_segments or result.bad_lines) else EXIT_FAILED
 
 
 def cmd_extract(args, config: Config) -> int:

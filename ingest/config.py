@@ -214,6 +214,11 @@ def parse_config(raw: dict[str, Any], path: Path | None, env: dict[str, str] | N
             raise ConfigError(f"{where}: source {source.name!r}: key 'name': duplicate source name")
         sources.append(source)
 
+    longest_crawl = max([crawl.max_crawl_seconds, *(s.max_crawl_seconds for s in sources)])
+    if daemon.stale_run_after <= longest_crawl:
+        # Housekeeping would mark a crawl that is still running as abandoned.
+        raise ConfigError(f"{where}: key 'daemon.stale_run_after': must be longer than the longest max_crawl_seconds "
+                          f"({longest_crawl:g} s), got {daemon.stale_run_after:g}")
     return Config(
         path=path,
         database_url=database_url,

@@ -283,9 +283,11 @@ def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: Load
             log.error("run_summary_unreadable", file=path.name, moved_to=str(target), error=str(exc))
             continue
         with conn.transaction():
-            upsert_crawl_run(conn, run)
+            applied = upsert_crawl_run(conn, run)
             loaded = loaded_counts(conn, run.run_id)
         path.unlink(missing_ok=True)
+        if not applied:
+            continue  # the daemon's fallback for a run the crawl recorded itself
         result.crawl_runs += 1
         log.info("crawl_loaded", run_id=run.run_id, source=run.source, status=run.status, new=loaded.new,
                  updated=loaded.updated, duplicates=loaded.duplicates)

@@ -8,6 +8,7 @@ This module touches the lock directory and the database (one connection held whi
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from pathlib import Path
 
@@ -35,7 +36,7 @@ class SourceLock:
         self.dsn = dsn
         self.path = lock_dir / f"crawl-{source}.lock"
         lock_dir.mkdir(parents=True, exist_ok=True)
-        self._file = None
+        self._file: int | None = None  # file descriptor
         self._conn: psycopg.Connection | None = None
 
     def acquire(self, stopping: threading.Event | None = None, wait: bool = False) -> str | None:
@@ -43,7 +44,9 @@ class SourceLock:
         the lock file until it is free or `stopping` is set."""
         stopping = stopping or threading.Event()
         # A new open file each time: flock excludes other open files, not other threads using this one.
-        self._file = open(self.path, "w")
+        # Read-only: flock needs no write access, so a lock file another user created (a foreground crawl
+        # run with sudo) still works for the daemon's user.
+        self._file = os.open(self.path, os.O_RDONLY | os.O_CREAT | os.O_CLOEXEC, 0o666)
         while True:
             try:
                 fcntl.flock(self._file, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -65,6 +68,14 @@ class SourceLock:
             return RUNNING_ELSEWHERE
         return None
 
+    def wait_free(self, stopping: threading.Event) -> bool:
+        """Wait, holding nothing, until no crawl of the source runs on this machine; True when `stopping`
+        was set first."""
+        if self.acquire(stopping, wait=True) is not None:
+            return True
+        self.release()
+        return False
+
     def release(self) -> None:
         if self._conn is not None:
             self._conn.close()  # ends the session, which releases its advisory locks
@@ -73,5 +84,5 @@ class SourceLock:
 
     def _close_file(self) -> None:
         if self._file is not None:
-            self._file.close()  # closing releases the flock
+            os.close(self._file)  # closing releases the flock
             self._file = None

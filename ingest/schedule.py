@@ -189,15 +189,27 @@ class Daemon:
     def _crawl_job(self, source_name: str, reason: str) -> None:
         if self.stopping.is_set():
             return
+        lock_dir = self.config.data_dir / "locks"
+        try:
+            # A triggered crawl waits for a running one of its source (a foreground crawl, say) before it takes
+            # a crawl slot, so the other sources go on meanwhile; a scheduled one is coalesced.
+            if reason == "trigger" and SourceLock(lock_dir, source_name, None).wait_free(self.stopping):
+                return
+        except OSError as exc:
+            self._lock_failed(source_name, exc)
+            return
         while not self._crawl_slots.acquire(timeout=0.5):
             if self.stopping.is_set():
                 return
-        lock = SourceLock(self.config.data_dir / "locks", source_name, self.dsn)
+        lock = SourceLock(lock_dir, source_name, self.dsn)
         try:
             if self.stopping.is_set():
                 return  # the slot was freed by a crawl ending at shutdown: no new start
-            # A triggered crawl waits for a running one of its source; a scheduled one is coalesced.
-            refused = lock.acquire(self.stopping, wait=reason == "trigger")
+            try:
+                refused = lock.acquire(self.stopping, wait=reason == "trigger")
+            except OSError as exc:
+                self._lock_failed(source_name, exc)
+                return
             if refused:
                 if not self.stopping.is_set():
                     log.info("crawl_skipped", source=source_name, reason=refused)
@@ -210,6 +222,12 @@ class Daemon:
             self._crawl_slots.release()
             if not self.stopping.is_set():  # the scheduler may be shutting down: do not call into it
                 self._publish_next_run(source_name)
+
+    def _lock_failed(self, source_name: str, exc: OSError) -> None:
+        """The lock file cannot be opened (permissions, a full or read-only disk): no crawl, and a failure
+        counted towards source_unhealthy."""
+        log.error("crawl_lock_failed", source=source_name, error=str(exc))
+        self._count_failure(source_name, True)
 
     def _child_command(self, source_name: str, run_id: str) -> list[str]:
         command = [sys.executable, "-m", "ingest.cli", "--log-format", self.log_format, "--log-level", self.log_level]
@@ -255,12 +273,13 @@ class Daemon:
             # A child that died, or failed before recording its run, leaves the run row 'running': this summary
             # closes it. It never overrides the child's own summary, whichever the loader reads first.
             finish_reason = "process_died" if code != 1 else "process_failed"
-            write_run_summary(self.config.spool_dir, {
-                "run_id": run_id, "source": source_name, "started_at": started_at.isoformat(),
-                "finished_at": datetime.now(UTC).isoformat(), "status": "failed", "finish_reason": finish_reason,
-                "daemon_id": self.daemon_id, "error": f"crawl process exited with status {code}",
-                "errors": {finish_reason: 1}, "fallback": True,
-            })
+            if not (SpoolPaths(self.config.spool_dir).runs / f"{run_id}.json").exists():  # else the child's says it all
+                write_run_summary(self.config.spool_dir, {
+                    "run_id": run_id, "source": source_name, "started_at": started_at.isoformat(),
+                    "finished_at": datetime.now(UTC).isoformat(), "status": "failed", "finish_reason": finish_reason,
+                    "daemon_id": self.daemon_id, "error": f"crawl process exited with status {code}",
+                    "errors": {finish_reason: 1}, "fallback": True,
+                })
         self._count_failure(source_name, failed and not self.stopping.is_set())
 
     def _count_failure(self, source_name: str, failed: bool) -> None:

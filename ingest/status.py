@@ -5,6 +5,7 @@ backlog on this machine; the last load. Reads the database and the local spool; 
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -53,12 +54,17 @@ class StatusReport:
 
 def spool_backlog(config: Config) -> SpoolBacklog:
     paths = SpoolPaths(config.spool_dir)
-    segments = paths.ready_segments()
+    segments = []
     records = 0
-    for segment in segments:
-        with open(segment, "rb") as fh:
-            records += sum(1 for _ in fh)
-    times = [s.stat().st_mtime for s in segments]
+    times = []
+    for segment in paths.ready_segments():
+        try:
+            with open(segment, "rb") as fh:
+                records += sum(1 for _ in fh)
+                times.append(os.fstat(fh.fileno()).st_mtime)
+        except FileNotFoundError:
+            continue  # loaded (and removed) by a running load since it was listed
+        segments.append(segment)
     orphans = orphaned_segments(paths.root)
     records += sum(count for _, count, _ in orphans)
     times += [mtime for _, _, mtime in orphans]

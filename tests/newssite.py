@@ -911,6 +911,10 @@ class NewsSite:
         # long enough to interrupt, whatever the crawler's concurrency.
         self.article_delay = 0.0
         self._slow_lock = threading.Lock()
+        # Cleared: article pages wait (a minute at most) until a test sets it, so a crawl is surely still
+        # running while the test does something beside it.
+        self.articles_released = threading.Event()
+        self.articles_released.set()
         # Politeness and limits fixtures (off unless a test sets them):
         self.crawl_delay: float | None = None  # robots.txt Crawl-delay
         self.extra_links: list[str] = []  # more links on the homepage (e.g. HUGE_PATH, PDF_PATH)
@@ -1060,6 +1064,8 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
             if site.article_delay and site.article_at(self.path) is not None:
                 with site._slow_lock:
                     time.sleep(site.article_delay)
+            if site.article_at(self.path) is not None:
+                site.articles_released.wait(60)
             bare = urlsplit(self.path).path
             with site._lock:
                 queued = site.busy.get(bare)

@@ -131,3 +131,10 @@ def test_extract_timeout_out_of_range_names_the_key(tmp_path, value, problem):
     with pytest.raises(ConfigError) as error:
         load_config(write(tmp_path, f"[crawl]\nextract_timeout = {value}\n"), env={})
     assert "key 'crawl.extract_timeout'" in str(error.value) and problem in str(error.value)
+
+
+def test_stale_run_after_shorter_than_a_crawls_time_budget_is_refused(tmp_path):
+    path = write(tmp_path, '[daemon]\nstale_run_after = "2h"\n\n[[sources]]\nname = "a"\nfeeds = ["https://a.example/f"]\n'
+                           'max_crawl_seconds = "3h"\n')
+    with pytest.raises(ConfigError, match=r"key 'daemon.stale_run_after': must be longer than .* \(10800 s\)"):
+        load_config(path, env={})

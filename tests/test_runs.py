@@ -172,6 +172,16 @@ def slow_site():
     site.stop()
 
 
+@pytest.fixture
+def held_site():
+    """A site whose article pages are held until the test releases them: its crawl is surely running."""
+    site = NewsSite(articles=build_articles(4)).start()
+    site.articles_released.clear()
+    yield site
+    site.articles_released.set()
+    site.stop()
+
+
 def crawling(site: NewsSite) -> bool:
     return any(site.article_at(r.path) for r in list(site.requests))
 
@@ -182,15 +192,16 @@ def assert_each_article_fetched_once(site: NewsSite) -> None:
 
 @pytest.mark.parametrize("second_data_dir, reason", [("same", "already_running"), ("other", "running_elsewhere")])
 def test_foreground_crawl_of_a_source_already_being_crawled_is_refused(
-        second_data_dir, reason, slow_site, db, database_url, run_cli, tmp_path, data_dir):
-    config = daemon_config(tmp_path / "newsingest.toml", data_dir, slow_site.url("/feeds/rss.xml"), interval="1h")
+        second_data_dir, reason, held_site, db, database_url, run_cli, tmp_path, data_dir):
+    config = daemon_config(tmp_path / "newsingest.toml", data_dir, held_site.url("/feeds/rss.xml"), interval="1h")
     first = spool_crawl_process(config, data_dir, database_url)
     try:
-        wait_until(lambda: crawling(slow_site), timeout=30)
+        wait_until(lambda: crawling(held_site), timeout=30)
         # Another data directory stands for another machine: only the database's lock is shared.
         other = tmp_path / "other-machine" if second_data_dir == "other" else data_dir
         second = run_cli("--config", str(config), "crawl", "fixture", "--no-load", timeout=60,
                          env={"NEWSINGEST_DATA_DIR": str(other)})
+        held_site.articles_released.set()
         assert first.wait(timeout=60) == 0
     finally:
         kill_group(first.pid)
@@ -199,24 +210,52 @@ def test_foreground_crawl_of_a_source_already_being_crawled_is_refused(
     assert "already running" in second.stderr
     assert [e["reason"] for e in events(second, "crawl_skipped")] == [reason]
     assert not events(second, "crawl_started")
-    assert_each_article_fetched_once(slow_site)
+    assert_each_article_fetched_once(held_site)
 
 
-def test_foreground_crawl_beside_the_daemons_crawl_of_the_source_is_refused(slow_site, db, database_url, run_cli,
+def test_foreground_crawl_beside_the_daemons_crawl_of_the_source_is_refused(held_site, db, database_url, run_cli,
                                                                            tmp_path, data_dir):
-    config = daemon_config(tmp_path / "newsingest.toml", data_dir, slow_site.url("/feeds/rss.xml"), interval="1h")
+    config = daemon_config(tmp_path / "newsingest.toml", data_dir, held_site.url("/feeds/rss.xml"), interval="1h")
     daemon = Daemon.start(config, data_dir, database_url)
     try:
         daemon.wait_for_event("crawl_process_started")
-        wait_until(lambda: crawling(slow_site), timeout=30)
+        wait_until(lambda: crawling(held_site), timeout=30)
         second = run_cli("--config", str(config), "crawl", "fixture", timeout=60)
+        held_site.articles_released.set()
         daemon.wait_for_event("crawl_process_finished", timeout=60)
     finally:
         daemon.stop()
         daemon.kill()
     assert second.returncode == 1, second.stderr[-3000:]
     assert [e["reason"] for e in events(second, "crawl_skipped")] == ["already_running"]
-    assert_each_article_fetched_once(slow_site)
+    assert_each_article_fetched_once(held_site)
+
+
+def test_a_trigger_waiting_for_a_foreground_crawl_of_its_source_holds_no_crawl_slot(
+        held_site, db, database_url, run_cli, tmp_path, data_dir):
+    with NewsSite(articles=build_articles(2)) as other_site:
+        sources = (source_block("fixture", feeds=[held_site.url("/feeds/rss.xml")], interval="1h")
+                   + source_block("other", feeds=[other_site.url("/feeds/rss.xml")], interval="1h"))
+        config = config_with(tmp_path, data_dir, "[load]\ninterval = 1\n" + sources,
+                             daemon="max_concurrent_crawls = 1\ntrigger_poll_interval = 1")
+        foreground = spool_crawl_process(config, data_dir, database_url)
+        daemon = None
+        try:
+            wait_until(lambda: crawling(held_site), timeout=30)
+            daemon = Daemon.start(config, data_dir, database_url)  # crawls `other`, skips `fixture`
+            daemon.wait_for_event("crawl_process_finished")
+            assert run_cli("--config", str(config), "trigger", "fixture").returncode == 0
+            daemon.wait_for_event("crawl_triggered")
+            assert run_cli("--config", str(config), "trigger", "other").returncode == 0
+            # The only slot is free for `other` while `fixture`'s trigger waits for the foreground crawl.
+            started = daemon.wait_for_event("crawl_process_started", count=2, timeout=40)
+            assert started[1]["source"] == "other" and foreground.poll() is None
+        finally:
+            held_site.articles_released.set()
+            foreground.wait(timeout=60)
+            if daemon is not None:
+                daemon.stop()
+                daemon.kill()
 
 
 # ------------------------------------------------------------------- run rows at daemon shutdown (item 6)
@@ -254,19 +293,23 @@ def _summary(run_id: str, status: str, **extra) -> dict:
             "pages_fetched": 3, "articles_found": 2, "errors": {}, **extra}
 
 
-@pytest.mark.parametrize("order", ["fallback_first", "crawl_first"])
+@pytest.mark.parametrize("order", ["fallback_first", "crawl_first", "one_load"])
 def test_daemons_summary_of_a_dead_child_closes_its_run_and_never_overrides_the_crawls_own(db, tmp_path, order):
     from crawler.spool import write_run_summary
     from ingest.load import load_spool
 
     db.execute("INSERT INTO crawl_runs (run_id, source, started_at, status) VALUES ('r1', 'gazette', now(), 'running')")
     db.execute("INSERT INTO crawl_runs (run_id, source, started_at, status) VALUES ('r2', 'gazette', now(), 'running')")
-    fallback = _summary("r1", "failed", finish_reason="process_failed", fallback=True)
+    fallback = _summary("r1", "failed", finish_reason="process_failed", fallback=True,
+                        error="crawl process exited with status 1")
     summaries = [fallback, _summary("r1", "finished")]
     for summary in summaries if order == "fallback_first" else summaries[::-1]:
         write_run_summary(tmp_path, summary)
-        load_spool(db, tmp_path)
-    write_run_summary(tmp_path, _summary("r2", "failed", finish_reason="process_failed", fallback=True))
+        if order != "one_load":
+            load_spool(db, tmp_path)
+    write_run_summary(tmp_path, _summary("r2", "failed", finish_reason="process_failed", fallback=True,
+                                         error="crawl process exited with status 1"))
     load_spool(db, tmp_path)
-    rows = dict(db.execute("SELECT run_id, status FROM crawl_runs WHERE finished_at IS NOT NULL").fetchall())
-    assert rows == {"r1": "finished", "r2": "failed"}
+    rows = {run: (status, error) for run, status, error in
+            db.execute("SELECT run_id, status, error FROM crawl_runs WHERE finished_at IS NOT NULL").fetchall()}
+    assert rows == {"r1": ("finished", None), "r2": ("failed", "crawl process exited with status 1")}

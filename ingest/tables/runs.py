@@ -47,8 +47,9 @@ class CrawlRun:
         )
 
 
-def upsert_crawl_run(conn: psycopg.Connection, run: CrawlRun) -> None:
-    conn.execute(
+def upsert_crawl_run(conn: psycopg.Connection, run: CrawlRun) -> bool:
+    """Record a run's summary; False when a fallback summary found the run already closed (nothing done)."""
+    cursor = conn.execute(
         "INSERT INTO crawl_runs (run_id, source, started_at, finished_at, status, pages_fetched,"
         " articles_found, failed, errors, finish_reason, daemon_id, error)"
         " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
@@ -57,14 +58,16 @@ def upsert_crawl_run(conn: psycopg.Connection, run: CrawlRun) -> None:
         " pages_fetched = EXCLUDED.pages_fetched, articles_found = EXCLUDED.articles_found,"
         " failed = EXCLUDED.failed, errors = EXCLUDED.errors, finish_reason = EXCLUDED.finish_reason,"
         " daemon_id = coalesce(EXCLUDED.daemon_id, crawl_runs.daemon_id),"
-        " error = coalesce(EXCLUDED.error, crawl_runs.error)"
-        " WHERE NOT %s OR crawl_runs.status = 'running'",
+        " error = EXCLUDED.error"
+        " WHERE NOT %s OR crawl_runs.status = 'running'"
+        " RETURNING run_id",
         (
             run.run_id, run.source, run.started_at, run.finished_at, run.status, run.pages_fetched,
             run.articles_found, run.failed, Jsonb(run.errors), run.finish_reason, run.daemon_id, run.error,
             run.fallback,
         ),
     )
+    return cursor.fetchone() is not None
 
 
 def add_loaded_counts(conn: psycopg.Connection, run_id: str, source: str, new: int, updated: int,
