@@ -28,6 +28,8 @@ from typing import TypeVar
 from crawler.records import Article
 
 SEGMENT_SUFFIX = ".jsonl"
+# Seconds an unlocked, never named segment (.part.new) is left alone: its writer may be about to lock it.
+_FRESH_SEGMENT_GRACE = 60.0
 T = TypeVar("T")
 
 
@@ -146,17 +148,25 @@ class SpoolWriter:
         try:
             self._fh.flush()
             os.fsync(self._fh.fileno())
-            self._fh.close()
         except OSError as exc:
             raise self._salvage(exc) from exc
-        return self._publish()
+        # Renamed before the close: closing first drops the lock, and a load's recover_orphans() in between
+        # would take this live segment as an orphan and leave the writer nothing to rename.
+        fh, self._fh = self._fh, None
+        try:
+            return self._publish()
+        except OSError as exc:
+            # Left in open/ and unlocked once closed below: the next recovery keeps its records.
+            raise SpoolWriteError(exc.errno, f"cannot close spool segment {self._name}{SEGMENT_SUFFIX}: "
+                                             f"{exc.strerror or exc}") from exc
+        finally:
+            fh.close()
 
     def _publish(self) -> Path:
         part = self.paths.open / (self._name + SEGMENT_SUFFIX + ".part")
         final = self.paths.ready / (self._name + SEGMENT_SUFFIX)
         os.replace(part, final)
         _fsync_dir(self.paths.ready)
-        self._fh = None
         self.segments_closed += 1
         return final
 
@@ -349,13 +359,16 @@ def recover_orphans(root: Path) -> list[tuple[Path, int]]:
                 final = paths.ready / part.name.removesuffix(".part")
                 write_atomically(final, complete)
                 recovered.append((final, complete.count(b"\n")))
-            part.unlink()
+            # A writer salvaging after a failed write renames it without the lock; its records are in ready/.
+            part.unlink(missing_ok=True)
     for fresh in paths.open.glob("*" + SEGMENT_SUFFIX + ".part.new"):
-        # A writer died between creating its segment and naming it: nothing was written to it yet.
+        # A writer died between creating its segment and naming it: nothing was written to it yet. A young
+        # one may be a live writer's between its open() and its flock(), which the lock alone cannot tell.
         fh = _lock_if_orphaned(fresh)
         if fh is not None:
             with fh:
-                fresh.unlink()
+                if os.fstat(fh.fileno()).st_mtime < time.time() - _FRESH_SEGMENT_GRACE:
+                    fresh.unlink(missing_ok=True)
     return recovered
 
 

@@ -14,9 +14,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import urlsplit
 
-from ingest import defaults
+from ingest import defaults, logs
 
 CONFIG_ENV = "NEWSINGEST_CONFIG"
 DATABASE_URL_ENV = "DATABASE_URL"
@@ -29,10 +29,6 @@ _DURATION_UNITS = {None: 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 _MAX_DURATION = 10 * 365 * 86400  # seconds
 # Letters of any script (IDN), digits, '-' and '_' in dot-separated labels; IPv6 literals are checked by urlsplit.
 _HOST_NAME = re.compile(r"[\w-]+(?:\.[\w-]+)*\.?")
-# Secrets: a URL's user:password@ (the scheme's colon may be missing, the password may hold '@'),
-# and key=value passwords, quoted or not.
-_URL_SCHEME = re.compile(r"^\s*[A-Za-z][A-Za-z0-9+.-]*:?//")
-_KV_PASSWORD = re.compile(r"\bpassword\s*=\s*('(?:[^'\\]|\\.)*(?:'|$)|\S+)", re.IGNORECASE)
 _DAY = 86400.0
 _MAX_PAGES = 10_000_000
 
@@ -196,7 +192,7 @@ def parse_config(raw: dict[str, Any], path: Path | None, env: dict[str, str] | N
 
     crawl = _parse_crawl(v, v.table(raw, "crawl"))
     if crawl.redis_url:
-        secrets |= url_secrets(crawl.redis_url)
+        secrets |= logs.passwords_in(crawl.redis_url)
 
     load = v.table(raw, "load")
     v.no_unknown(load, set(defaults.LOAD), "load.")
@@ -231,30 +227,13 @@ def parse_config(raw: dict[str, Any], path: Path | None, env: dict[str, str] | N
     )
 
 
-def url_secrets(text: str) -> set[str]:
-    """Every password in `text` read as a URL (user:password@, even with the scheme's colon missing or an '@'
-    in the password) or as key=value pairs, as written and decoded. Reads the text, never parses it: a
-    mistyped string still gives up its secrets."""
-    found: set[str] = set()
-    rest = _URL_SCHEME.sub("", text, count=1)
-    if rest != text and "@" in rest:
-        userinfo = rest.rpartition("@")[0]
-        if ":" in userinfo:
-            found.add(userinfo.partition(":")[2])
-    for match in _KV_PASSWORD.finditer(text):
-        value = match.group(1)
-        if value.startswith("'"):
-            value = re.sub(r"\\(.)", r"\1", value[1:].removesuffix("'"))
-        found.add(value)
-    return {secret for value in found for secret in (value, unquote(value)) if secret}
-
-
 def dsn_secrets(dsn: str) -> set[str]:
-    """The password of a PostgreSQL DSN as libpq reads it, and as url_secrets finds it in the text; the whole
-    DSN when libpq cannot parse it and it may hold a password: which part is the password is then a guess."""
+    """The password of a PostgreSQL DSN as libpq reads it, and as the log masking's patterns find it in the text
+    (logs.passwords_in); the whole DSN when libpq cannot parse it and it may hold a password: which part is the
+    password is then a guess."""
     from psycopg import Error, conninfo
 
-    found = url_secrets(dsn)
+    found = logs.passwords_in(dsn)
     try:
         password = conninfo.conninfo_to_dict(dsn).get("password")
     except (Error, ValueError):  # ValueError: text libpq cannot even be given (a NUL, a lone surrogate)

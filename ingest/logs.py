@@ -13,16 +13,23 @@ import logging
 import re
 import sys
 from typing import TextIO
+from urllib.parse import unquote
 
 import structlog
 
+# The only copies of these patterns: ingest/config.py collects the configured passwords with them (passwords_in),
+# so what is registered as a secret and what is masked by shape cannot drift apart.
 # The user part may be empty (redis://:password@host), the scheme's colon missing (postgresql//u:pw@h), and the
 # password may hold '@': it runs to the last '@' before the path.
-_DSN_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*:?//[^:/@\s]*:)[^/\s]+@", re.IGNORECASE)
+_DSN_PASSWORD = re.compile(r"(\b[a-z][a-z0-9+.-]*:?//[^:/@\s]*:)(?P<password>[^/\s]+)@", re.IGNORECASE)
 # user:password@host with no scheme at all.
 _USERINFO_PASSWORD = re.compile(r"(\b[\w.%+-]+:)[^\s/:@]+@(?=[\w\[])")
-# Quoted values may hold spaces and escaped quotes; an unclosed quote runs to the end.
-_KV_PASSWORD = re.compile(r"\b(password\s*=\s*)(?:'(?:[^'\\]|\\.)*(?:'|$)|\S+)", re.IGNORECASE)
+# Quoted values may hold spaces and escaped quotes; an unclosed quote runs to the end. Unquoted ones may hold
+# backslash escapes too: libpq reads `password=abc\ def` as 'abc def', so the value runs past the space.
+_KV_PASSWORD = re.compile(
+    r"\b(password\s*=\s*)(?P<password>'(?:[^'\\]|\\.)*(?:'|$)|(?:\\.|\S)+)", re.IGNORECASE
+)
+_ESCAPE = re.compile(r"\\(.)")
 # Shorter values would garble every line they happen to occur in; the patterns above still mask them.
 _MIN_SECRET_CHARS = 4
 _secrets: tuple[str, ...] = ()  # longest first, so that a secret inside another is not masked half
@@ -73,6 +80,19 @@ def register_secrets(values) -> None:
     mask_secrets. Replaces what was registered before."""
     global _secrets
     _secrets = tuple(sorted({v for v in values if len(v) >= _MIN_SECRET_CHARS}, key=len, reverse=True))
+
+
+def passwords_in(text: str) -> set[str]:
+    """Every password that mask_secrets' patterns find in `text` (a URL's user:password@, password=...):
+    as written, with its escapes undone as libpq undoes them, and percent-decoded as a URL parser reads it.
+    Reads the text, never parses it: a mistyped string still gives up its secrets."""
+    found: set[str] = {match["password"] for match in _DSN_PASSWORD.finditer(text)}
+    for match in _KV_PASSWORD.finditer(text):
+        value = match["password"]
+        if value.startswith("'"):
+            value = value[1:].removesuffix("'")
+        found |= {value, _ESCAPE.sub(r"\1", value)}
+    return {secret for value in found for secret in (value, unquote(value)) if secret}
 
 
 def mask_secrets(value: str) -> str:

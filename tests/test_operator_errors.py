@@ -47,12 +47,26 @@ def _one_line_error(result) -> str:
     f"redis://:{PASSWORD}@x@127.0.0.1:6379/0",
     f"host=db password='{PASSWORD} x' dbname=news",
     f"postgresql//news:{PASSWORD}@db.internal/news",
-], ids=["redis-password-with-at-sign", "quoted-key-value-password-with-space", "url-missing-its-colon"])
+    f"host=db password={PASSWORD}\\ x dbname=news",  # libpq reads the password as '<PASSWORD> x'
+], ids=["redis-password-with-at-sign", "quoted-key-value-password-with-space", "url-missing-its-colon",
+        "unquoted-key-value-password-with-escaped-space"])
 def test_a_password_is_masked_whole_however_the_string_around_it_is_written(text):
     masked = logs.mask_secrets(text)
     assert "***" in masked
-    for part in (PASSWORD, " x'", "x@127"):
+    for part in (PASSWORD, " x'", "x@127", "x dbname"):  # any tail of the password, past its space or '@'
         assert part not in masked
+
+
+def test_an_unquoted_password_with_an_escaped_space_is_registered_whole(tmp_path):
+    path = _config(tmp_path, f'[database]\nurl = "host=db password={PASSWORD}\\\\ x dbname=news"\n')
+    secrets = load_config(path, env={}).secrets
+    assert f"{PASSWORD}\\ x" in secrets and f"{PASSWORD} x" in secrets
+    logs.register_secrets(secrets)
+    try:
+        masked = logs.mask_secrets(f"no connection with {PASSWORD}\\ x as the password")
+    finally:
+        logs.register_secrets(())
+    assert masked == "no connection with *** as the password"
 
 
 @pytest.fixture

@@ -1,8 +1,13 @@
 """The spool: segments close atomically, and a dead writer's open segment is recovered, not lost."""
 
+import fcntl
+import json
+import os
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 from crawler.records import Article
 from crawler.spool import SpoolPaths, SpoolWriter, read_segment, recover_orphans, segment_run_id
@@ -79,3 +84,59 @@ def test_segment_whose_writer_pid_now_belongs_to_another_process_is_recovered(tm
         other.kill()
         other.wait()
     assert [records for _, records in recovered] == [1]
+
+
+def _recover_in_another_process(root: Path) -> list:
+    """What a `newsingest load` (or `status`, or the daemon) does to the spool, from its own process."""
+    script = (
+        "import json, sys; from pathlib import Path; from crawler.spool import recover_orphans\n"
+        "print(json.dumps([[str(p), n] for p, n in recover_orphans(Path(sys.argv[1]))]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
+
+
+class _RecoverWhenClosed:
+    """A writer's segment file whose close() is surrounded by recoveries from another process: the moment
+    the reviewer found a load taking a live writer's segment as an orphan."""
+
+    def __init__(self, fh, root: Path):
+        self._fh = fh
+        self._root = root
+        self.recovered: list = []
+
+    def close(self):
+        self.recovered += _recover_in_another_process(self._root)
+        self._fh.close()
+        self.recovered += _recover_in_another_process(self._root)
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
+
+
+def test_a_recovery_while_a_segment_closes_cannot_take_it_and_the_writer_keeps_spooling(tmp_path):
+    writer = SpoolWriter(tmp_path, "site", "run1", max_records=2)
+    writer.append(article(1))
+    segment_file = writer._fh = _RecoverWhenClosed(writer._fh, tmp_path)
+    writer.append(article(2))  # the segment is full: it closes
+    for n in range(3, 6):
+        writer.append(article(n))
+    writer.close()
+    assert segment_file.recovered == []
+    urls = [a.url for segment in SpoolPaths(tmp_path).ready_segments() for a in read_segment(segment)]
+    assert sorted(urls) == sorted(article(n).url for n in range(1, 6))
+    assert list(SpoolPaths(tmp_path).open.iterdir()) == []
+
+
+def test_a_segment_being_created_is_not_removed_before_its_writer_locks_it(tmp_path):
+    paths = SpoolPaths(tmp_path).create()
+    fresh = paths.open / "20261120T000000000000Z-site-run1-1-abcd0123.jsonl.part.new"
+    with open(fresh, "wb") as fh:  # a writer between creating its segment and locking it
+        recover_orphans(tmp_path)
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.replace(fresh, fresh.with_name(fresh.name.removesuffix(".new")))
+    stale = paths.open / "20261120T000000000000Z-site-run2-2-abcd0123.jsonl.part.new"
+    stale.touch()
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))  # its writer died long ago, before writing
+    recover_orphans(tmp_path)
+    assert not stale.exists()
