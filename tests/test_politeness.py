@@ -210,16 +210,48 @@ ERROR_TITLED = f"""<!DOCTYPE html><html lang="en"><head><title>Page not found | 
 NOINDEX_GONE = f"""<!DOCTYPE html><html lang="en"><head><title>The Fixture Times</title>
 <meta name="robots" content="noindex, follow"><meta property="og:type" content="article"></head><body><main>
 <h1>Sorry, this article is no longer available</h1>{SUGGESTIONS}</main></body></html>"""
+ERROR_HEADLINED = f"""<!DOCTYPE html><html lang="de"><head><title>The Fixture Times</title></head><body><main>
+<h1>Fehler 404 – Seite nicht gefunden</h1>{SUGGESTIONS}</main></body></html>"""
 # Nothing in it says "error": only its repetition at every unknown URL gives it away.
 SOFT_404 = f"""<!DOCTYPE html><html lang="en"><head><title>The Fixture Times</title></head><body><main>
 <h1>Looking for something?</h1>{SUGGESTIONS}</main></body></html>"""
 
 
-@pytest.mark.parametrize("html", [ERROR_TITLED, NOINDEX_GONE], ids=["error_title", "noindex_gone_headline"])
+@pytest.mark.parametrize("html", [ERROR_TITLED, ERROR_HEADLINED, NOINDEX_GONE],
+                         ids=["error_title", "error_headline", "noindex_gone_headline"])
 def test_error_page_served_with_200_is_not_an_article(html):
     page = Page(url="https://news.example/2026/03/05/gone/", source="site", html=html, status=200,
                 fetched_at=datetime.now(UTC))
     assert extract_page(page).reason == "error_page"
+
+
+OUTAGE_REPORT = "".join(f"<p>{sentence}</p>" for sentence in (
+    "The online service was down for most of Tuesday after a failure at the data centre that hosts it, the"
+    " ministry said.",
+    "Applicants trying to log in saw an error message, and appointments booked for the afternoon were moved to"
+    " next week.",
+    "A spokesperson said engineers had restored the service by the evening and that no personal data had been"
+    " affected.",
+    "Opposition politicians called for a review of the system's resilience, the third outage this year.",
+))
+
+
+@pytest.mark.parametrize("headline", [
+    "Passport service unavailable for hours after IT failure",
+    "Internal server error: how one typo took down the tax portal",
+    "Error 404: the missing millions in the council budget",
+    "Error 404 – the missing millions in the council budget",
+    "Seite nicht gefunden? Wie Behörden ihre Websites vernachlässigen",
+])
+def test_short_article_whose_headline_mentions_an_error_is_an_article(headline):
+    html = f"""<!DOCTYPE html><html lang="en"><head><title>{headline} | The Fixture Times</title>
+<meta property="og:type" content="article"></head><body><article><h1>{headline}</h1>{OUTAGE_REPORT}</article>
+</body></html>"""
+    page = Page(url="https://news.example/2026/03/05/outage/", source="site", html=html, status=200,
+                fetched_at=datetime.now(UTC))
+    extraction = extract_page(page)
+    assert extraction.reason is None
+    assert "restored the service" in extraction.article.text
 
 
 def test_one_short_text_at_many_urls_of_a_host_is_a_soft_404_and_none_of_them_is_stored(
