@@ -267,6 +267,41 @@ def test_one_short_text_at_many_urls_of_a_host_is_a_soft_404_and_none_of_them_is
     assert stored == set(small_site.article_urls())
 
 
+def test_one_short_article_at_three_urls_with_one_slug_is_stored_once(small_site, db, run_cli, tmp_path, data_dir):
+    # No canonical link: section paths are how the same brief is reached.
+    brief = f"""<!DOCTYPE html><html lang="en"><head><title>Tax portal back online | The Fixture Times</title>
+<meta property="og:type" content="article"></head><body><article><h1>Tax portal back online</h1>{OUTAGE_REPORT}
+</article></body></html>"""
+    paths = ["/2026/03/05/brief-123/", "/politics/2026/03/05/brief-123/", "/latest/2026/03/05/brief-123/"]
+    for path in paths:
+        small_site.custom[path] = (200, brief)
+    result = run(run_cli, tmp_path, data_dir, "", ("--allow-private-hosts", "--url", *map(small_site.url, paths)))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert events(result, "crawl_finished")[0]["not_article_reasons"] == {}
+    assert db.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NULL").fetchone()[0] == 1
+
+
+def test_repeated_short_text_is_judged_by_the_slugs_it_is_served_under():
+    from crawler.records import Article
+    from crawler.soft404 import RepeatedShortText
+
+    def article(url: str) -> Article:
+        return Article(url=url, source="site", text="A short text. " * 40, fetched_at=datetime.now(UTC),
+                       http_status=200, extractor_version="test")
+
+    one_slug = RepeatedShortText()
+    for url in ("https://news.example/2026/03/05/brief-123", "https://news.example/politics/2026/03/05/brief-123",
+                "https://news.example/amp/2026/03/05/brief-123"):
+        assert one_slug.offer(article(url)) == ([], [])
+    assert len(one_slug.drain()) == 3
+
+    three_slugs = RepeatedShortText()
+    assert three_slugs.offer(article("https://news.example/2026/03/05/story-1"))[1] == []
+    assert three_slugs.offer(article("https://news.example/2026/03/05/story-2"))[1] == []
+    assert len(three_slugs.offer(article("https://news.example/2026/03/05/story-3"))[1]) == 3
+    assert three_slugs.drain() == []
+
+
 def test_one_short_text_at_two_urls_of_a_host_is_still_stored(small_site, db, run_cli, tmp_path, data_dir):
     soft = ["/2026/03/01/brief/", "/2026/03/02/brief-again/"]
     for path in soft:
