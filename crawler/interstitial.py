@@ -1,6 +1,7 @@
 """Recognise pages that stand in front of the article: consent walls, bot challenges (captcha),
-paywall stubs and JavaScript-only shells; and error pages served with status 200 (soft 404: an error
-title, or a noindex page whose headline says the page is gone). Generic rules, no per-site lists.
+paywall stubs and JavaScript-only shells; and error pages served with status 200 (soft 404: a title or
+headline that is an error phrase and nothing more, or a noindex page whose headline says the page is gone).
+Generic rules, no per-site lists.
 
 Pure: reads a parsel Selector of the fetched page and returns a reason (a stat name) or None.
 A page is only called a stand-in when it also carries little readable text, so an article with a
@@ -50,10 +51,21 @@ _ERROR_PHRASES = (
     r"p[aá]gina no (encontrada|existe)|page (introuvable|non trouv[ée]e)|pagina non trovata|"
     r"pagina niet gevonden|siden (blev ikke fundet|finnes ikke|ble ikke funnet)|sidan (hittades inte|finns inte)|"
     r"strona nie (została znaleziona|istnieje)|str[aá]nka nenalezena|sayfa bulunamad[ıi]|"
-    r"ページが見つかりません|페이지를 찾을 수 없습니다|页面不存在|找不到页面|"
+    r"(お探しの|指定された)?ページ(が|は)見つかりません(でした)?|"
+    r"(요청하신 )?페이지를 찾을 수 없습니다|页面不存在|找不到页面|"
     r"internal server error|service unavailable"
 )
 _ERROR_TITLE = re.compile(_ERROR_PHRASES, re.IGNORECASE)
+# What an error title may say besides the error phrase: "Oops! Error 404 - Page not found." A headline that
+# merely contains a phrase ("Passport service unavailable for hours", "Error 404: the missing millions")
+# says more than this and is news about an error, not one.
+_ERROR_TITLE_FILLER = re.compile(
+    r"\b(oops|whoops|sorry|hoppla|ups|entschuldigung|d[ée]sol[ée]|lo sentimos|spiacenti|the|this|diese|die|"
+    r"error|fehler|erreur|errore|http|status|code|404|410|500)\b|抱歉|申し訳ありません",
+    re.IGNORECASE,
+)
+# How a title joins headline and site name ("Page not found | The Times", "Site – 404 – Seite nicht gefunden").
+_TITLE_SEPARATOR = re.compile(r"\s(?:[|–—\-·•»/]|::)\s")
 # What the headline of a noindex error template says.
 _GONE_TEXT = re.compile(
     _ERROR_PHRASES + r"|(page|article|content) you (are|were) looking for|"
@@ -144,12 +156,27 @@ def stand_in_reason(selector: Selector, status: int = 200) -> str | None:
 
 
 def is_error_page(selector: Selector, text: str) -> bool:
-    """An error page served as a page (soft 404): its title, or its headline on a noindex page, says the
-    page is not there, and its extracted body is short."""
+    """An error page served as a page (soft 404): its title or headline is an error phrase and nothing
+    else ("Page not found", "404 - Seite nicht gefunden"), or, on a noindex page, its headline says the
+    page is gone; and its extracted body is short."""
     if len(text) >= ERROR_PAGE_MAX_CHARS:
         return False
     title = " ".join(" ".join(selector.xpath("//title//text()").getall()).split())
     headline = " ".join(" ".join(selector.xpath("(//h1)[1]//text()").getall()).split())
-    if any(_ERROR_TITLE.search(part) for segment in (title, headline) for part in re.split(r"\s[|–—-]\s", segment)):
+    if _is_error_title(headline):
+        return True
+    # A title part that is a piece of the headline ("Error 404 – the missing millions | News") is the
+    # headline's, judged whole above.
+    pieces = _TITLE_SEPARATOR.split(headline)
+    headline_parts = {piece.casefold() for piece in pieces} if len(pieces) > 1 else set()
+    if any(_is_error_title(part) for part in _TITLE_SEPARATOR.split(title) if part.casefold() not in headline_parts):
         return True
     return bool(selector.xpath(_NOINDEX_XPATH)) and bool(_GONE_TEXT.search(headline or text[:300]))
+
+
+def _is_error_title(part: str) -> bool:
+    """`part` is an error phrase with at most a status code, an interjection and punctuation around it."""
+    if not _ERROR_TITLE.search(part):
+        return False
+    rest = _ERROR_TITLE_FILLER.sub(" ", _ERROR_TITLE.sub(" ", part))
+    return not re.search(r"\w", rest)

@@ -43,7 +43,7 @@ class ExtractAndSpoolPipeline:
         self.pool: ExtractorPool | None = None
         self.writer: SpoolWriter | None = None
         self.spool_error: str | None = None
-        self.repeats = RepeatedShortText()  # soft 404s: one short text at many URLs of a host
+        self.repeats = RepeatedShortText()  # soft 404s: one short text under many slugs of a host
 
     @classmethod
     def from_crawler(cls, crawler):

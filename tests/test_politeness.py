@@ -210,16 +210,48 @@ ERROR_TITLED = f"""<!DOCTYPE html><html lang="en"><head><title>Page not found | 
 NOINDEX_GONE = f"""<!DOCTYPE html><html lang="en"><head><title>The Fixture Times</title>
 <meta name="robots" content="noindex, follow"><meta property="og:type" content="article"></head><body><main>
 <h1>Sorry, this article is no longer available</h1>{SUGGESTIONS}</main></body></html>"""
+ERROR_HEADLINED = f"""<!DOCTYPE html><html lang="de"><head><title>The Fixture Times</title></head><body><main>
+<h1>Fehler 404 – Seite nicht gefunden</h1>{SUGGESTIONS}</main></body></html>"""
 # Nothing in it says "error": only its repetition at every unknown URL gives it away.
 SOFT_404 = f"""<!DOCTYPE html><html lang="en"><head><title>The Fixture Times</title></head><body><main>
 <h1>Looking for something?</h1>{SUGGESTIONS}</main></body></html>"""
 
 
-@pytest.mark.parametrize("html", [ERROR_TITLED, NOINDEX_GONE], ids=["error_title", "noindex_gone_headline"])
+@pytest.mark.parametrize("html", [ERROR_TITLED, ERROR_HEADLINED, NOINDEX_GONE],
+                         ids=["error_title", "error_headline", "noindex_gone_headline"])
 def test_error_page_served_with_200_is_not_an_article(html):
     page = Page(url="https://news.example/2026/03/05/gone/", source="site", html=html, status=200,
                 fetched_at=datetime.now(UTC))
     assert extract_page(page).reason == "error_page"
+
+
+OUTAGE_REPORT = "".join(f"<p>{sentence}</p>" for sentence in (
+    "The online service was down for most of Tuesday after a failure at the data centre that hosts it, the"
+    " ministry said.",
+    "Applicants trying to log in saw an error message, and appointments booked for the afternoon were moved to"
+    " next week.",
+    "A spokesperson said engineers had restored the service by the evening and that no personal data had been"
+    " affected.",
+    "Opposition politicians called for a review of the system's resilience, the third outage this year.",
+))
+
+
+@pytest.mark.parametrize("headline", [
+    "Passport service unavailable for hours after IT failure",
+    "Internal server error: how one typo took down the tax portal",
+    "Error 404: the missing millions in the council budget",
+    "Error 404 – the missing millions in the council budget",
+    "Seite nicht gefunden? Wie Behörden ihre Websites vernachlässigen",
+])
+def test_short_article_whose_headline_mentions_an_error_is_an_article(headline):
+    html = f"""<!DOCTYPE html><html lang="en"><head><title>{headline} | The Fixture Times</title>
+<meta property="og:type" content="article"></head><body><article><h1>{headline}</h1>{OUTAGE_REPORT}</article>
+</body></html>"""
+    page = Page(url="https://news.example/2026/03/05/outage/", source="site", html=html, status=200,
+                fetched_at=datetime.now(UTC))
+    extraction = extract_page(page)
+    assert extraction.reason is None
+    assert "restored the service" in extraction.article.text
 
 
 def test_one_short_text_at_many_urls_of_a_host_is_a_soft_404_and_none_of_them_is_stored(
@@ -233,6 +265,41 @@ def test_one_short_text_at_many_urls_of_a_host_is_a_soft_404_and_none_of_them_is
     assert events(result, "crawl_finished")[0]["not_article_reasons"] == {"soft_404": len(soft)}
     stored = {u for (u,) in db.execute("SELECT url FROM articles")}
     assert stored == set(small_site.article_urls())
+
+
+def test_one_short_article_at_three_urls_with_one_slug_is_stored_once(small_site, db, run_cli, tmp_path, data_dir):
+    # No canonical link: section paths are how the same brief is reached.
+    brief = f"""<!DOCTYPE html><html lang="en"><head><title>Tax portal back online | The Fixture Times</title>
+<meta property="og:type" content="article"></head><body><article><h1>Tax portal back online</h1>{OUTAGE_REPORT}
+</article></body></html>"""
+    paths = ["/2026/03/05/brief-123/", "/politics/2026/03/05/brief-123/", "/latest/2026/03/05/brief-123/"]
+    for path in paths:
+        small_site.custom[path] = (200, brief)
+    result = run(run_cli, tmp_path, data_dir, "", ("--allow-private-hosts", "--url", *map(small_site.url, paths)))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert events(result, "crawl_finished")[0]["not_article_reasons"] == {}
+    assert db.execute("SELECT count(*) FROM articles WHERE duplicate_of IS NULL").fetchone()[0] == 1
+
+
+def test_repeated_short_text_is_judged_by_the_slugs_it_is_served_under():
+    from crawler.records import Article
+    from crawler.soft404 import RepeatedShortText
+
+    def article(url: str) -> Article:
+        return Article(url=url, source="site", text="A short text. " * 40, fetched_at=datetime.now(UTC),
+                       http_status=200, extractor_version="test")
+
+    one_slug = RepeatedShortText()
+    for url in ("https://news.example/2026/03/05/brief-123", "https://news.example/politics/2026/03/05/brief-123",
+                "https://news.example/amp/2026/03/05/brief-123"):
+        assert one_slug.offer(article(url)) == ([], [])
+    assert len(one_slug.drain()) == 3
+
+    three_slugs = RepeatedShortText()
+    assert three_slugs.offer(article("https://news.example/2026/03/05/story-1"))[1] == []
+    assert three_slugs.offer(article("https://news.example/2026/03/05/story-2"))[1] == []
+    assert len(three_slugs.offer(article("https://news.example/2026/03/05/story-3"))[1]) == 3
+    assert three_slugs.drain() == []
 
 
 def test_one_short_text_at_two_urls_of_a_host_is_still_stored(small_site, db, run_cli, tmp_path, data_dir):
