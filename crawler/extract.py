@@ -70,6 +70,9 @@ def warm_up() -> None:
         + "</article></body></html>"
     )
     extract_html(page, "https://warm-up.invalid/2021/03/03/warm-up")
+    # The language model loads at the first detection (~0.7 s), which the page above never reaches: that
+    # would come out of the first real page's extract_timeout.
+    _detect_language("This sentence only exists to load the language detector in a worker. " * 4, {})
     try:
         import dateparser
 

@@ -2,11 +2,12 @@
 and every core works while pages download.
 
 Workers start from a fork server (never forked from a process running a reactor) and warm up once.
-Each page gets `timeout` seconds of a worker's time, counted from the moment a worker starts it: past
-that its worker is killed and the pool replaced (ExtractionLost "extraction_timeout"). A pool whose
-worker died (the OOM killer, a crash) is replaced too, and the pages it held are tried once more on the
-new one; a page whose worker dies on both attempts is lost (ExtractionLost "extraction_failed").
-This module touches only the worker processes it owns.
+Each page gets `timeout` seconds of wall-clock time, counted from the moment a worker starts it: past
+that its worker is killed and the pool replaced (ExtractionLost "extraction_timeout"). Killing one worker
+breaks the whole pool, so the other pages it held are tried again on the new one, and that try is not
+held against them. A pool whose worker died on its own (the OOM killer, a crash) is replaced too, and
+the pages it held are tried once more; a page whose pool dies under it twice is lost (ExtractionLost
+"extraction_failed"). This module touches only the worker processes it owns.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from crawler import extract
@@ -61,6 +62,8 @@ class _Generation:
     started: Any  # multiprocessing RawArray of float
     pids: Any  # multiprocessing RawArray of int
     killed: bool = False  # by us, at a deadline: not a worker death to report
+    # Per slot, the page's future on this executor, while its page waits for it.
+    in_flight: dict[int, asyncio.Future] = field(default_factory=dict)
 
 
 class ExtractorPool:
@@ -79,6 +82,14 @@ class ExtractorPool:
         # Pages handed to the executor at once: each worker has the next page waiting when it is done
         # with one. A worker reports by slot when it starts a page, so the deadline counts from there.
         self.slots = 2 * workers
+        # A page's tries on pools killed at other pages' deadlines do not count against it. Each such pool
+        # is another page's deadline, and a replaced pool's pages go back in line before new pages, so
+        # they are few; this cap bounds them whatever the pages around it do.
+        self.max_tries = 2 + self.slots
+        # Slots of a replaced pool's pages not yet back in line, and freed slots held until they are.
+        self._owed: set[int] = set()
+        self._held: list[int] = []
+        self._closed = False
         self._free_slots: asyncio.Queue[int] | None = None
         self._slots_loop: asyncio.AbstractEventLoop | None = None
         self._generation = self._start()
@@ -95,15 +106,26 @@ class ExtractorPool:
         free_slots = self._slots()
         slot = await free_slots.get()
         try:
-            for _attempt in range(2):
+            deaths = 0
+            for _try in range(self.max_tries):
+                if self._closed:
+                    raise ExtractionLost("extraction_failed", "the extraction pool was shut down")
                 generation = self._generation
                 try:
                     return await self._run(generation, slot, page)
                 except BrokenProcessPool:
                     self._replace(generation)
-            raise ExtractionLost("extraction_failed", "the extraction worker died on both attempts")
+                    # A pool we killed at another page's deadline: this page did nothing wrong.
+                    if not generation.killed:
+                        deaths += 1
+                        if deaths == 2:
+                            raise ExtractionLost("extraction_failed",
+                                                 "the extraction worker died on both attempts") from None
+            raise ExtractionLost("extraction_failed",
+                                 f"the extraction pool was replaced {self.max_tries} times under the page")
         finally:
-            free_slots.put_nowait(slot)
+            self._held.append(slot)
+            self._back_in_line(slot)
 
     def _slots(self) -> asyncio.Queue[int]:
         """The free slots, as a queue of the running event loop (a queue belongs to one loop, and a
@@ -113,22 +135,41 @@ class ExtractorPool:
             self._slots_loop, self._free_slots = loop, asyncio.Queue()
             for slot in range(self.slots):
                 self._free_slots.put_nowait(slot)
+            self._owed.clear()
+            self._held.clear()
         return self._free_slots
+
+    def _back_in_line(self, slot: int) -> None:
+        """`slot`'s page is on the current pool, or gone. Slots freed meanwhile go to new pages only
+        once every page of a replaced pool is back in line: a new page queued ahead of them could
+        time out and break the next pool under them too, again and again."""
+        self._owed.discard(slot)
+        if not self._owed:
+            while self._held:
+                self._free_slots.put_nowait(self._held.pop(0))
 
     async def _run(self, generation: _Generation, slot: int, page: Page) -> extract.Extraction:
         generation.started[slot] = 0.0
         submitted = time.monotonic()
         future = asyncio.wrap_future(generation.executor.submit(_task, slot, page, self._options))
+        generation.in_flight[slot] = future
+        self._back_in_line(slot)
         start_limit = submitted + _START_GRACE + 2 * self.timeout
-        while True:
-            started = generation.started[slot]
-            now = time.monotonic()
-            wait = started + self.timeout - now if started else min(_START_POLL, start_limit - now)
-            if wait <= 0:
-                break
-            done, _ = await asyncio.wait({future}, timeout=wait)
-            if done:
-                return future.result()
+        try:
+            while True:
+                started = generation.started[slot]
+                now = time.monotonic()
+                wait = started + self.timeout - now if started else min(_START_POLL, start_limit - now)
+                if wait <= 0:
+                    break
+                done, _ = await asyncio.wait({future}, timeout=wait)
+                if done:
+                    # Cancelled by _replace, or by a shutdown: a CancelledError would lose the page uncounted.
+                    if future.cancelled():
+                        raise BrokenProcessPool("the page's pool was replaced")
+                    return future.result()
+        finally:
+            del generation.in_flight[slot]
         future.cancel()  # its result (BrokenProcessPool, once the worker is killed) is of no interest
         self._kill(generation, slot if started else None)
         raise ExtractionLost("extraction_timeout", f"not extracted within {self.timeout:g} s")
@@ -136,8 +177,7 @@ class ExtractorPool:
     def _kill(self, generation: _Generation, slot: int | None) -> None:
         """Stop the worker running `slot` (every worker of the generation when no worker has started
         it) and carry on with a new pool. A ProcessPoolExecutor cannot cancel a running task, and
-        losing one of its workers breaks it: its other pages come back as BrokenProcessPool and are
-        tried again on the new pool."""
+        losing one of its workers breaks it: its other pages are tried again on the new pool."""
         if generation is not self._generation:
             return  # replaced meanwhile: its workers are being terminated
         generation.killed = True
@@ -153,16 +193,24 @@ class ExtractorPool:
     def _replace(self, generation: _Generation) -> None:
         if generation is not self._generation:
             return  # already replaced, by the first of its pages to find it broken
+        if self._closed:
+            return
         self._generation = self._start()
-        generation.executor.shutdown(wait=False, cancel_futures=True)
+        # Its pages go to the new pool now, in the order they came, rather than when the executor notices
+        # a killed worker (meanwhile handing them to its other workers).
+        for slot, future in generation.in_flight.items():
+            future.cancel()
+            self._owed.add(slot)
+        generation.executor.shutdown(wait=False)
         if not generation.killed:
-            in_flight = self.slots - (self._free_slots.qsize() if self._free_slots is not None else self.slots)
-            logger.error("extraction_worker_died", extra={"in_flight": in_flight})
+            # The page that found the pool broken has left in_flight already.
+            logger.error("extraction_worker_died", extra={"in_flight": len(generation.in_flight) + 1})
             if self._on_worker_died is not None:
                 self._on_worker_died()
 
     def shutdown(self) -> None:
         """Stop the workers; bounded: a worker that does not exit in time is killed."""
+        self._closed = True
         executor = self._generation.executor
         processes = list((executor._processes or {}).values())
         executor.shutdown(wait=False, cancel_futures=True)

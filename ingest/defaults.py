@@ -27,7 +27,8 @@ CRAWL = {
     "max_pages": 1000,  # per source and crawl; a source may lower or raise it
     "extract_workers": 0,  # extraction processes; 0 means one per CPU core
     "min_article_chars": 400,  # extracted body shorter than this is not an article
-    # Seconds of a worker's time one page may take to extract; past it the worker is killed and replaced,
+    # Seconds one page may take to extract, wall-clock time from when a worker starts it (not CPU time:
+    # a loaded machine gives it less work); past it the worker is killed and replaced,
     # and the page counts as extraction_timeout in the run's errors.
     "extract_timeout": 10,
     # Elements of a page that extraction reads; the rest is dropped (real article pages hold a few thousand).

@@ -4,6 +4,8 @@ tests/fixtures/extract/ (nothing here reads the shared corpus)."""
 from __future__ import annotations
 
 import pickle
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -235,6 +237,17 @@ def test_article_round_trips_through_json(wp):
 
 def test_warm_up_runs():
     warm_up()
+
+
+def test_warm_up_loads_the_language_model_so_a_workers_first_page_does_not_pay_for_it():
+    # A fresh interpreter: this one may have loaded the model already.
+    probe = ("import py3langid.langid as langid\n"
+             "from crawler.extract import warm_up\n"
+             "warm_up()\n"
+             "print(langid.IDENTIFIER is not None)\n")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                            cwd=Path(__file__).parent.parent)
+    assert result.stdout.strip() == "True", result.stderr[-2000:]
 
 
 # ----------------------------------------------------------------------------- organisation byline, other stories

@@ -9,6 +9,7 @@ test_load.py.) Each test is bounded by its waits: about 10-40 s each.
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import json
 import os
@@ -17,6 +18,7 @@ import socket
 import subprocess
 import sys
 import threading
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -26,7 +28,8 @@ from conftest import write_config
 from newssite import NewsSite, build_articles, spare_articles
 from test_daemon import Daemon, article_count, daemon_config, empty_database, wait_until
 
-from crawler.records import Article
+from crawler.pool import ExtractionLost, ExtractorPool
+from crawler.records import Article, Page
 from crawler.spool import SpoolPaths, SpoolWriteError, SpoolWriter, read_segment
 
 
@@ -455,6 +458,69 @@ def test_page_past_extract_timeout_is_counted_and_the_other_pages_are_extracted(
     assert finished["errors"] == {"extraction_timeout": 1}
     assert finished["articles"] == 2
     assert [e["url"] for e in events if e["event"] == "extraction_timeout"] == [log_url]
+
+
+LOG_HTML = "<html><body>" + "<p>A line of the log.</p>\n" * 60_000 + "</body></html>"
+
+
+GOOD_HTML = ("<html><head><title>Good story</title></head><body><article>"
+             + "".join(f"<p>Sentence {i} of a news story, with enough words to make an article body.</p>"
+                       for i in range(30))
+             + "</article></body></html>")
+
+
+def extract_in_pool(pool: ExtractorPool, htmls: list[str]) -> list[str]:
+    """Each page's outcome, pages offered to the pool at once and in order: "article", a not-article
+    reason, or the kind of ExtractionLost."""
+
+    async def outcome(n: int, html: str) -> str:
+        page = Page(url=f"http://127.0.0.1/2026/03/01/page-{n}/", source="site", html=html, status=200,
+                    fetched_at=datetime.now(UTC))
+        try:
+            extraction = await pool.extract(page)
+        except ExtractionLost as lost:
+            return lost.kind
+        return "article" if extraction.article is not None else extraction.reason
+
+    async def every_page():
+        return await asyncio.gather(*(outcome(n, html) for n, html in enumerate(htmls)))
+
+    try:
+        return asyncio.run(asyncio.wait_for(every_page(), timeout=300))
+    finally:
+        pool.shutdown()
+
+
+def test_a_page_queued_behind_pages_past_their_deadline_is_extracted_and_no_worker_counts_as_dead():
+    # One worker: the good page waits behind a slow one, and each slow page's deadline kills the pool.
+    deaths = []
+    pool = ExtractorPool(1, min_article_chars=400, article_pattern=None, timeout=1,
+                         on_worker_died=lambda: deaths.append(1))
+    outcomes = extract_in_pool(pool, [LOG_HTML, GOOD_HTML, LOG_HTML, LOG_HTML, LOG_HTML])
+    assert outcomes == ["extraction_timeout", "article", "extraction_timeout", "extraction_timeout",
+                        "extraction_timeout"]
+    assert deaths == []
+
+
+def test_pages_sharing_the_pool_with_pages_past_their_deadline_are_extracted_and_each_slow_page_times_out(
+        run_cli, tmp_path, data_dir):
+    # Killing a slow page's worker breaks the whole pool under the pages interleaved with it.
+    with NewsSite(articles=build_articles(6)) as site:
+        log_urls = []
+        for n in range(6):
+            site.custom[f"/2026/03/01/server-log-{n}/"] = (200, LOG_HTML)
+            log_urls.append(site.url(f"/2026/03/01/server-log-{n}/"))
+        urls = [url for pair in zip(log_urls, site.article_urls(), strict=True) for url in pair]
+        config = write_config(tmp_path / "newsingest.toml", data_dir, extract_timeout="1", extract_workers="2")
+        result = run_cli("--config", str(config), "crawl", "--allow-private-hosts", "--no-load", "--url", *urls,
+                         timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    events = crawl_events(result.stderr)
+    finished = next(e for e in events if e["event"] == "crawl_finished")
+    assert spooled_paths(SpoolPaths(data_dir / "spool")) == {a.path for a in site.articles}
+    assert sorted(e["url"] for e in events if e["event"] == "extraction_timeout") == sorted(log_urls)
+    assert finished["errors"] == {"extraction_timeout": len(log_urls)}
+    assert finished["articles"] + sum(finished["errors"].values()) + finished["not_articles"] == finished["pages"]
 
 
 def test_extraction_worker_killed_mid_crawl_its_pages_are_retried_and_the_death_is_an_error(database_url, tmp_path):
