@@ -15,20 +15,16 @@ def test_demo_works_from_a_clean_data_directory_on_the_embedded_database(run_cli
     assert result.stdout.count("\n# ") == 3  # three articles shown
 
 
-def _article_html(site: NewsSite) -> str:
+def _first_article():
+    """The fixture site's first article page as served, and what it must extract to."""
     import urllib.request
 
-    with urllib.request.urlopen(site.url(site.articles[0].path)) as response:
-        return response.read().decode("utf-8")
+    with NewsSite() as site, urllib.request.urlopen(site.url(site.articles[0].path)) as response:
+        return response.read().decode("utf-8"), site.articles[0]
 
 
 def test_extract_prints_one_record_per_file_plain_and_gzipped(run_cli, tmp_path):
-    site = NewsSite().start()
-    try:
-        html = _article_html(site)
-        expected = site.articles[0]
-    finally:
-        site.stop()
+    html, expected = _first_article()
     plain = tmp_path / "story.html"
     plain.write_text(html, encoding="utf-8")
     zipped = tmp_path / "story-copy.html.gz"
@@ -84,12 +80,7 @@ def test_extract_refuses_a_gzip_that_inflates_past_max_response_bytes(run_cli, t
 
 
 def test_extract_reads_a_page_declaring_utf16_over_utf8_bytes_as_utf8(run_cli, tmp_path):
-    site = NewsSite().start()
-    try:
-        html = _article_html(site)
-        expected = site.articles[0]
-    finally:
-        site.stop()
+    html, expected = _first_article()
     page = tmp_path / "story.html"
     page.write_text(html.replace('<meta charset="UTF-8">', '<meta charset="utf-16">'), encoding="utf-8")
     result = run_cli("extract", str(page))

@@ -94,16 +94,8 @@ def test_crawl_killed_with_sigkill_loses_nothing_and_restart_loads_each_article_
     empty_database(database_url)
     data_dir = tmp_path / "data"
     with NewsSite() as site:
-        site.article_delay = 0.4  # one article at a time: the crawl is still writing when it is killed
         config = daemon_config(tmp_path / "newsingest.toml", data_dir, site.url("/feeds/rss.xml"), interval="1h")
-        crawl = spool_crawl_process(config, data_dir, database_url)
-        try:
-            wait_until(lambda: open_segment_records(data_dir) >= 2, timeout=60)
-        finally:
-            kill_group(crawl.pid)
-            crawl.wait()
-        assert open_segment_records(data_dir) < len(site.articles)  # killed mid-crawl, segment left open
-        site.article_delay = 0.0
+        assert killed_crawl(config, data_dir, database_url, site) < len(site.articles)  # segment left open
         daemon = Daemon.start(config, data_dir, database_url)
         try:
             wait_until(lambda: article_count(database_url) == len(site.articles))
