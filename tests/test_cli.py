@@ -15,12 +15,17 @@ def test_demo_works_from_a_clean_data_directory_on_the_embedded_database(run_cli
     assert result.stdout.count("\n# ") == 3  # three articles shown
 
 
-def _first_article():
-    """The fixture site's first article page as served, and what it must extract to."""
+def _article_html(site: NewsSite) -> str:
     import urllib.request
 
-    with NewsSite() as site, urllib.request.urlopen(site.url(site.articles[0].path)) as response:
-        return response.read().decode("utf-8"), site.articles[0]
+    with urllib.request.urlopen(site.url(site.articles[0].path)) as response:
+        return response.read().decode("utf-8")
+
+
+def _first_article():
+    """The fixture site's first article page as served, and what it must extract to."""
+    with NewsSite() as site:
+        return _article_html(site), site.articles[0]
 
 
 def test_extract_prints_one_record_per_file_plain_and_gzipped(run_cli, tmp_path):
