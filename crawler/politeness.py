@@ -412,7 +412,8 @@ class StopPromptly:
                 deferred.errback(CrawlStopping("crawl stopping"))
         if dropped:
             self.crawler.stats.inc_value(STAT_SKIPPED_STOPPING, dropped)
-        logger.info("crawl_stopping", extra={"reason": reason, "requests_dropped": dropped})
+        if reason != "finished" or dropped:  # a crawl that ran out of work has nothing to say here
+            logger.info("crawl_stopping", extra={"reason": reason, "requests_dropped": dropped})
 
     def process_request(self, request: Request) -> None:
         if self.stopping:
