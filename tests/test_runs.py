@@ -65,6 +65,13 @@ def crawl_and_report(run_cli, config: Path, name: str):
     return result, health
 
 
+def crawl_feed_source(site: NewsSite, run_cli, tmp_path: Path, data_dir: Path, name: str, **crawl: str):
+    """Crawl a source of the site's RSS feed, one failed run making it unhealthy; crawl_and_report's result."""
+    config = config_with(tmp_path, data_dir, source_block(name, feeds=[site.url("/feeds/rss.xml")]),
+                         daemon="unhealthy_after = 1", **crawl)
+    return crawl_and_report(run_cli, config, name)
+
+
 def run_row(db, name: str) -> tuple[str, int]:
     rows = db.execute("SELECT status, pages_fetched FROM crawl_runs WHERE source = %s", (name,)).fetchall()
     assert len(rows) == 1, rows
@@ -75,9 +82,8 @@ def test_crawl_whose_every_page_answers_503_is_a_failed_run_and_makes_the_source
         small_site, db, run_cli, tmp_path, data_dir):
     for fixture in small_site.articles:
         small_site.busy[fixture.path] = [(503, "")] * 10
-    config = config_with(tmp_path, data_dir, source_block("down", feeds=[small_site.url("/feeds/rss.xml")]),
-                         daemon="unhealthy_after = 1", max_retries="1", retry_backoff="0.1")
-    result, health = crawl_and_report(run_cli, config, "down")
+    result, health = crawl_feed_source(small_site, run_cli, tmp_path, data_dir, "down", max_retries="1",
+                                       retry_backoff="0.1")
     assert small_site.statuses(small_site.articles[0].path)[0] == 503  # the pages were asked for
     assert result.returncode == 1, result.stderr[-3000:]
     assert run_row(db, "down") == ("failed", 0)
@@ -87,9 +93,8 @@ def test_crawl_whose_every_page_answers_503_is_a_failed_run_and_makes_the_source
 def test_crawl_whose_every_page_times_out_is_a_failed_run_with_no_page_fetched(
         small_site, db, run_cli, tmp_path, data_dir):
     small_site.article_delay = 3.0  # one article at a time: each waits past the 1 s download timeout
-    config = config_with(tmp_path, data_dir, source_block("slow", feeds=[small_site.url("/feeds/rss.xml")]),
-                         daemon="unhealthy_after = 1", max_retries="0", download_timeout="1")
-    result, health = crawl_and_report(run_cli, config, "slow")
+    result, health = crawl_feed_source(small_site, run_cli, tmp_path, data_dir, "slow", max_retries="0",
+                                       download_timeout="1")
     assert small_site.requests_to("/robots.txt") and small_site.requests_to(small_site.articles[0].path)
     assert result.returncode == 1, result.stderr[-3000:]
     assert "pages fetched 0," in result.stdout
@@ -100,9 +105,7 @@ def test_crawl_whose_every_page_times_out_is_a_failed_run_with_no_page_fetched(
 def test_crawl_whose_fetches_mostly_failed_is_a_failed_run(small_site, db, run_cli, tmp_path, data_dir):
     for fixture in small_site.articles[1:]:
         small_site.custom[fixture.path] = (404, "<!DOCTYPE html><html><body><p>Gone.</p></body></html>")
-    config = config_with(tmp_path, data_dir, source_block("gone", feeds=[small_site.url("/feeds/rss.xml")]),
-                         daemon="unhealthy_after = 1")
-    result, health = crawl_and_report(run_cli, config, "gone")
+    result, health = crawl_feed_source(small_site, run_cli, tmp_path, data_dir, "gone")
     assert result.returncode == 1, result.stderr[-3000:]
     assert run_row(db, "gone") == ("failed", 1)
     assert not health["healthy"]
@@ -130,9 +133,7 @@ def test_crawl_whose_every_page_is_refused_with_a_bot_challenge_is_a_failed_run(
                                                                                  data_dir):
     for fixture in small_site.articles:
         small_site.custom[fixture.path] = (403, CHALLENGE)
-    config = config_with(tmp_path, data_dir, source_block("blocked", feeds=[small_site.url("/feeds/rss.xml")]),
-                         daemon="unhealthy_after = 1")
-    result, health = crawl_and_report(run_cli, config, "blocked")
+    result, health = crawl_feed_source(small_site, run_cli, tmp_path, data_dir, "blocked")
     assert result.returncode == 1, result.stderr[-3000:]
     assert run_row(db, "blocked") == ("failed", 0)
     assert not health["healthy"]
@@ -141,9 +142,7 @@ def test_crawl_whose_every_page_is_refused_with_a_bot_challenge_is_a_failed_run(
 def test_redirects_nobody_follows_are_not_pages(small_site, db, run_cli, tmp_path, data_dir):
     for fixture in small_site.articles:
         small_site.custom[fixture.path] = (302, "<html><body>moved</body></html>")  # and no Location
-    config = config_with(tmp_path, data_dir, source_block("moved", feeds=[small_site.url("/feeds/rss.xml")]),
-                         daemon="unhealthy_after = 1")
-    result, health = crawl_and_report(run_cli, config, "moved")
+    result, health = crawl_feed_source(small_site, run_cli, tmp_path, data_dir, "moved")
     assert "pages fetched 0," in result.stdout, result.stderr[-3000:]
     assert result.returncode == 1 and run_row(db, "moved") == ("failed", 0)
     assert not health["healthy"]
