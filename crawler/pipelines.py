@@ -3,7 +3,8 @@
 Built from settings (NEWSINGEST_SOURCE, NEWSINGEST_SPOOL_DIR, NEWSINGEST_RUN_ID, NEWSINGEST_EXTRACT_WORKERS,
 NEWSINGEST_MIN_ARTICLE_CHARS, NEWSINGEST_ARTICLE_PATTERN, NEWSINGEST_EXTRACT_OVERRIDES, NEWSINGEST_EXTRACT_TIMEOUT,
 NEWSINGEST_MAX_PAGE_ELEMENTS).
-Counts go to the crawler's stats under newsingest/*. This module touches the spool directory and the extraction workers.
+Counts go to the crawler's stats under newsingest/* (newsingest/quality/* for the extraction-drift canary).
+This module touches the spool directory and the extraction workers.
 """
 
 from __future__ import annotations
@@ -23,6 +24,12 @@ from crawler.spool import SpoolWriteError, SpoolWriter
 from ingest import defaults
 
 logger = logging.getLogger(__name__)
+
+STAT_NO_DATE = "newsingest/quality/no_date"  # articles spooled without a publication date
+STAT_NO_AUTHOR = "newsingest/quality/no_author"  # articles spooled without an author
+# Articles spooled with a body under twice min_article_chars: what an extractor that lost the body to a
+# template change often returns instead of nothing is a few lines of chrome.
+STAT_SHORT_BODY = "newsingest/quality/short_body"
 
 
 class ExtractAndSpoolPipeline:
@@ -101,6 +108,13 @@ class ExtractAndSpoolPipeline:
             self._spool_failed(exc)
             return False
         self.crawler.stats.inc_value("newsingest/articles")
+        # The extraction-drift canary's counts (ingest/drift.py): a template change shows first here.
+        if article.published_at is None:
+            self.crawler.stats.inc_value(STAT_NO_DATE)
+        if not article.authors:
+            self.crawler.stats.inc_value(STAT_NO_AUTHOR)
+        if len(article.text) < 2 * self.min_chars:
+            self.crawler.stats.inc_value(STAT_SHORT_BODY)
         _fetch_state(self.crawler).extracted(article.url, article.text, "article")
         logger.debug("article_extracted", extra={"url": article.url, "title": article.title})
         return True

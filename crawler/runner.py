@@ -19,10 +19,12 @@ from scrapy.crawler import CrawlerProcess
 from crawler.extract import Overrides
 from crawler.fetch_state import load_previous_for
 from crawler.middlewares import STAT_DOCUMENTS_FETCHED, STAT_PAGES_FETCHED
+from crawler.pipelines import STAT_NO_AUTHOR, STAT_NO_DATE, STAT_SHORT_BODY
 from crawler.settings import ARCHIVE_DIR_SETTING, scrapy_settings
 from crawler.spiders.news import STAT_FETCH_FAILURES, NewsSpider
 from crawler.spool import write_run_summary
 from ingest.config import Config, Source
+from ingest.drift import Counts
 from ingest.logs import mask_secrets
 
 log = structlog.get_logger("newsingest.crawl")
@@ -47,6 +49,7 @@ class CrawlSummary:
     errors: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     daemon_id: str | None = None
+    quality: Counts = field(default_factory=Counts)  # for the extraction-drift canary (ingest/drift.py)
 
     def to_dict(self) -> dict:
         return {
@@ -61,6 +64,7 @@ class CrawlSummary:
             "failed": self.failed,
             "errors": self.errors,
             "daemon_id": self.daemon_id,
+            "quality": self.quality.to_dict(),
         }
 
 
@@ -161,6 +165,9 @@ def run_crawl(
         errors=errors,
         seconds=round(time.monotonic() - started, 3),
         daemon_id=daemon_id,
+        quality=Counts.of_run(int(stats.get("newsingest/articles", 0)), not_article_reasons,
+                              no_date=int(stats.get(STAT_NO_DATE, 0)), no_author=int(stats.get(STAT_NO_AUTHOR, 0)),
+                              short_articles=int(stats.get(STAT_SHORT_BODY, 0))),
     )
     write_run_summary(config.spool_dir, summary.to_dict())
     log.info(

@@ -8,7 +8,8 @@ into articles (new versions, exact copies, near-duplicate clusters), record each
 commit, and only then delete the files. A crash at any point
 loses nothing and a replay loads nothing twice: an uncommitted segment is still in ready/, a committed
 one is in loaded_segments and is skipped.
-Also copies crawl run summaries from <spool>/runs into crawl_runs.
+Also copies crawl run summaries from <spool>/runs into crawl_runs, and judges the runs' extraction quality
+against their source's history (the extraction-drift canary, ingest/drift.py).
 This module touches the spool directory and the database.
 """
 
@@ -37,8 +38,9 @@ from crawler.spool import (
     set_aside,
     set_aside_lines,
 )
-from ingest import dedup
+from ingest import dedup, drift
 from ingest.tables import articles as articles_sql
+from ingest.tables.drift import ActiveDrift, drift_before, record_drift, runs_before, unjudged_runs
 from ingest.tables.fetch_state import apply_fetch_states
 from ingest.tables.runs import (
     CrawlRun,
@@ -72,6 +74,8 @@ class LoadResult:
     bad_lines: dict[str, list[int]] = field(default_factory=dict)  # segment -> lines set aside, the rest loaded
     crawl_runs: int = 0
     seconds: float = 0.0
+    # Per source whose runs this load judged, each measure's extraction-drift state (ingest/drift.py).
+    drifts: list[drift.Drift] = field(default_factory=list)
 
     @property
     def duplicates(self) -> int:
@@ -275,6 +279,7 @@ def _report_bad_lines(spool_root: Path, read: ReadSegment, result: LoadResult) -
 
 
 def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: LoadResult) -> None:
+    judged: set[str] = set()  # sources with runs for the extraction-drift canary
     for path in paths.run_summaries():
         try:
             run = CrawlRun.from_dict(json.loads(path.read_text(encoding="utf-8")))
@@ -289,8 +294,40 @@ def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: Load
         if not applied:
             continue  # the daemon's fallback for a run the crawl recorded itself
         result.crawl_runs += 1
+        if run.quality is not None:
+            judged.add(run.source)
         log.info("crawl_loaded", run_id=run.run_id, source=run.source, status=run.status, new=loaded.new,
                  updated=loaded.updated, duplicates=loaded.duplicates)
+    for source in sorted(judged):
+        result.drifts.extend(judge_drift(conn, source))
+
+
+def judge_drift(conn: psycopg.Connection, source: str) -> list[drift.Drift]:
+    """The extraction-drift canary: judge the source's runs not judged yet, oldest first; log each drift as it
+    starts or ends. Returns the state of each measure after the last."""
+    states: dict[str, drift.Drift] = {}
+    for run in unjudged_runs(conn, source):
+        previous = drift_before(conn, source, run)
+        verdicts = drift.judge([*runs_before(conn, source, run), run.quality],
+                               {measure: active.shift for measure, active in previous.items()})
+        active = []
+        for verdict in verdicts:
+            shift = verdict.shift
+            if verdict.active:
+                since = run.run_id if verdict.change == "started" else previous[verdict.measure].since_run_id
+                active.append(ActiveDrift(verdict.measure, shift, since))
+            if verdict.change == "started":
+                log.warning("extraction_drift", source=source, measure=verdict.measure, before=shift.before,
+                            now=shift.now, pages_before=shift.pages_before, pages_now=shift.pages_now,
+                            run_id=run.run_id)
+            elif verdict.change == "ended":
+                log.info("extraction_drift_ended", source=source, measure=verdict.measure, before=shift.before,
+                         now=shift.now, reason=verdict.reason, runs=shift.runs, run_id=run.run_id)
+            states[verdict.measure] = drift.Drift(source, verdict.measure, verdict.active,
+                                                  shift.before if shift else None, shift.now if shift else None,
+                                                  run.run_id)
+        record_drift(conn, run.run_id, active)
+    return list(states.values())
 
 
 def recover_orphan_segments(spool_root: Path) -> int:

@@ -1,4 +1,4 @@
-"""`newsingest status`: per source its last and next run, recent articles and health; the spool
+"""`newsingest status`: per source its last and next run, recent articles, health and extraction drift; the spool
 backlog on this machine; the last load. Reads the database and the local spool; writes nothing.
 """
 
@@ -7,13 +7,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
 
 from crawler.spool import SpoolPaths, orphaned_segments
 from ingest.config import Config
+from ingest.tables.drift import ActiveDrift, current_drifts
 from ingest.tables.runs import LoadRun, SourceStatus, last_load_run, source_status
 
 
@@ -32,6 +33,7 @@ class StatusReport:
     unhealthy_after: int
     spool: SpoolBacklog
     last_load: LoadRun | None
+    drifts: dict[str, list[ActiveDrift]] = field(default_factory=dict)  # source -> measures drifting now
 
     def healthy(self, source: SourceStatus) -> bool:
         return source.consecutive_failures < self.unhealthy_after
@@ -42,7 +44,8 @@ class StatusReport:
 
         return {
             "sources": [
-                {**{k: plain(v) for k, v in dataclasses.asdict(s).items()}, "healthy": self.healthy(s)}
+                {**{k: plain(v) for k, v in dataclasses.asdict(s).items()}, "healthy": self.healthy(s),
+                 "drift": [{"measure": d.measure, **d.to_dict()} for d in self.drifts.get(s.source, [])]}
                 for s in self.sources
             ],
             "spool": dataclasses.asdict(self.spool),
@@ -75,11 +78,13 @@ def spool_backlog(config: Config) -> SpoolBacklog:
 
 
 def collect_status(conn: psycopg.Connection, config: Config) -> StatusReport:
+    sources = source_status(conn, [s.name for s in config.sources])
     return StatusReport(
-        sources=source_status(conn, [s.name for s in config.sources]),
+        sources=sources,
         unhealthy_after=config.daemon.unhealthy_after,
         spool=spool_backlog(config),
         last_load=last_load_run(conn),
+        drifts=current_drifts(conn, [s.source for s in sources]),
     )
 
 
@@ -88,19 +93,23 @@ def _when(value: datetime | None) -> str:
 
 
 def render_status(report: StatusReport) -> str:
-    header = ("source", "last run", "outcome", "articles", "next run", "24 h", "failures", "health")
+    header = ("source", "last run", "outcome", "articles", "next run", "24 h", "failures", "health", "drift")
     rows = [header]
     for s in report.sources:
         rows.append((
             s.source, _when(s.last_started_at), s.last_status or "never run",
             "-" if s.last_articles is None else str(s.last_articles), _when(s.next_run_at), str(s.articles_24h),
             str(s.consecutive_failures), "ok" if report.healthy(s) else "UNHEALTHY",
+            ",".join(d.measure for d in report.drifts.get(s.source, [])) or "-",
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
     for s in report.sources:
         if s.last_error:
             lines.append(f"  {s.source}: last error: {s.last_error}")
+        for d in report.drifts.get(s.source, []):
+            lines.append(f"  {s.source}: extraction drift: {d.measure} {d.shift.before:.2f} before,"
+                         f" {d.shift.now:.2f} now (since run {d.since_run_id})")
     b = report.spool
     age = f", oldest {b.oldest_seconds:.0f} s" if b.oldest_seconds is not None else ""
     lines.append("")

@@ -293,8 +293,10 @@ class _Renderer:
     """Renders every page of the site from one consistent snapshot of the articles."""
 
     def __init__(self, base_url: str, articles: list[FixtureArticle], rss_tracking: bool,
-                 crawl_delay: float | None = None, extra_links: tuple[str, ...] = (), feed_redirects: bool = False):
+                 crawl_delay: float | None = None, extra_links: tuple[str, ...] = (), feed_redirects: bool = False,
+                 template: str = "classic"):
         self.base = base_url
+        self.template = template
         self.feed_redirects = feed_redirects
         self.crawl_delay = crawl_delay
         self.extra_links = extra_links
@@ -610,7 +612,10 @@ class _Renderer:
         ) + f' and <a href="{self.url("/author/" + slugify(a.authors[-1]) + "/")}">{_esc(a.authors[-1])}</a>'
 
         body_parts: list[str] = []
-        for i, p in enumerate(a.paragraphs):
+        if self.template == "lazy_body":
+            body_parts.append(f'<p class="td-standfirst">{_esc(a.paragraphs[0])}</p>'
+                              f'<div class="td-post-loader" data-src="/api/posts/{post_id}">Loading…</div>')
+        for i, p in enumerate(a.paragraphs if self.template != "lazy_body" else ()):
             body_parts.append(f"<p>{_esc(p)}</p>")
             if i == 1:
                 body_parts.append(
@@ -926,6 +931,9 @@ class NewsSite:
         self.custom_content_type: dict[str, str] = {}  # path -> Content-Type of a custom page (else HTML, UTF-8)
         # Feed links go through /go/<article path>, answered with a 301 to the article (click tracking).
         self.feed_redirects = False
+        # The article pages' template: "classic", or "lazy_body": a redesign whose pages carry only the
+        # standfirst, the rest of the body coming later from a script (extraction finds too short a text).
+        self.template = "classic"
         self.redirects: dict[str, str] = {}  # path -> absolute URL answered with a 301 (another host, say)
         self.bytes_sent: dict[str, int] = {}  # HUGE_PATH / PDF_PATH: body bytes written before the client hung up
         # Every response: (path, status); 304s show conditional requests answered.
@@ -1046,7 +1054,7 @@ class NewsSite:
         with self._lock:
             articles = list(self.articles)
         return _Renderer(self.base_url, articles, self.rss_tracking_params, self.crawl_delay,
-                         tuple(self.extra_links), self.feed_redirects)
+                         tuple(self.extra_links), self.feed_redirects, self.template)
 
 
 def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:

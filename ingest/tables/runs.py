@@ -11,6 +11,8 @@ from datetime import datetime
 import psycopg
 from psycopg.types.json import Jsonb
 
+from ingest.drift import Counts
+
 
 @dataclass(frozen=True, slots=True)
 class CrawlRun:
@@ -27,6 +29,7 @@ class CrawlRun:
     daemon_id: str | None = None
     error: str | None = None
     fallback: bool = False  # the daemon's summary of a child that died: closes a running row, overrides nothing
+    quality: Counts | None = None  # what the run's pages gave, for the extraction-drift canary
 
     @classmethod
     def from_dict(cls, data: dict) -> CrawlRun:
@@ -44,6 +47,7 @@ class CrawlRun:
             daemon_id=data.get("daemon_id"),
             error=data.get("error"),
             fallback=data.get("fallback") is True,
+            quality=Counts.from_dict(data["quality"]) if data.get("quality") is not None else None,
         )
 
 
@@ -51,20 +55,20 @@ def upsert_crawl_run(conn: psycopg.Connection, run: CrawlRun) -> bool:
     """Record a run's summary; False when a fallback summary found the run already closed (nothing done)."""
     cursor = conn.execute(
         "INSERT INTO crawl_runs (run_id, source, started_at, finished_at, status, pages_fetched,"
-        " articles_found, failed, errors, finish_reason, daemon_id, error)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " articles_found, failed, errors, finish_reason, daemon_id, error, quality)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (run_id) DO UPDATE SET started_at = EXCLUDED.started_at,"
         " finished_at = EXCLUDED.finished_at, status = EXCLUDED.status,"
         " pages_fetched = EXCLUDED.pages_fetched, articles_found = EXCLUDED.articles_found,"
         " failed = EXCLUDED.failed, errors = EXCLUDED.errors, finish_reason = EXCLUDED.finish_reason,"
         " daemon_id = coalesce(EXCLUDED.daemon_id, crawl_runs.daemon_id),"
-        " error = EXCLUDED.error"
+        " error = EXCLUDED.error, quality = coalesce(EXCLUDED.quality, crawl_runs.quality)"
         " WHERE NOT %s OR crawl_runs.status = 'running'"
         " RETURNING run_id",
         (
             run.run_id, run.source, run.started_at, run.finished_at, run.status, run.pages_fetched,
             run.articles_found, run.failed, Jsonb(run.errors), run.finish_reason, run.daemon_id, run.error,
-            run.fallback,
+            Jsonb(run.quality.to_dict()) if run.quality is not None else None, run.fallback,
         ),
     )
     return cursor.fetchone() is not None
