@@ -130,6 +130,20 @@ def test_loader_logs_a_drift_once_when_it_starts_and_once_when_it_ends(db, tmp_p
         "short_body": False, "not_article": False, "no_date": False, "no_author": False}
 
 
+def test_status_text_names_the_drifting_measure_with_its_shares():
+    from ingest.status import SpoolBacklog, StatusReport, render_status
+    from ingest.tables.drift import ActiveDrift
+    from ingest.tables.runs import SourceStatus
+
+    sources = [SourceStatus(name, None, None, "finished", 3, None, None, 3, 0) for name in ("gazette", "herald")]
+    report = StatusReport(sources, 3, SpoolBacklog(0, 0, None, 0), None,
+                          drifts={"gazette": [ActiveDrift("no_author", Shift(0.05, 0.9), "run7")]})
+    lines = render_status(report).splitlines()
+    assert lines[0].split()[-1] == "drift"
+    assert [line.split()[-1] for line in lines[1:3]] == ["no_author", "-"]
+    assert "  gazette: extraction drift: no_author 0.05 before, 0.90 now (since run run7)" in lines
+
+
 # ---------------------------------------------------------------------------------- end to end
 
 
