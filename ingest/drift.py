@@ -113,7 +113,9 @@ class Counts:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    recent_runs: int = 3  # latest runs with pages pooled, at most
+    # Latest runs with pages pooled, at most: a source finding one new page per run still gets a verdict,
+    # by its third broken run (three pages of six).
+    recent_runs: int = 6
     min_recent: int = 6  # pages the latest runs need (pooling stops once reached)
     min_history: int = 12  # pages the runs before them need
     min_affected: int = 3  # pages of the latest runs showing the problem

@@ -68,6 +68,11 @@ def test_revisits_of_a_few_pages_each_are_pooled_and_drift_within_three_runs():
     assert [(i, measure, change) for i, measure, change, _ in changes] == [(3, "short_body", "started")]
 
 
+def test_a_source_finding_one_page_per_run_drifts_at_its_third_broken_run():
+    runs = [run(12)] + [run(1)] * 6 + [run(1, 1)] * 3
+    assert [(i, change) for i, _, change, _ in replay(runs)] == [(9, "started")]
+
+
 def test_lost_bylines_drift_no_author_alone():
     runs = [run(10), run(10), run(10, no_author=9)]
     assert [(i, measure) for i, measure, _, _ in replay(runs)] == [(2, "no_author")]
