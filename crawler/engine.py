@@ -184,14 +184,24 @@ class CrawlEngine:
             reactor.stop()
 
 
-def _read_commands(engine: CrawlEngine, reactor) -> None:
-    """Standard input, a line at a time, handed to the reactor thread; its end stops the engine."""
-    stdin = sys.stdin.buffer
+def _read_commands(engine: CrawlEngine, reactor, fd: int) -> None:
+    """Standard input, a line at a time, handed to the reactor thread; its end stops the engine. Raw reads:
+    a thread blocked in a buffered reader would hold its lock when the interpreter exits, which aborts it."""
+    pending = b""
     while True:
-        line = stdin.readline(_MAX_COMMAND_BYTES)
-        if not line:
+        try:
+            chunk = os.read(fd, 65536)
+        except OSError:
+            chunk = b""
+        if not chunk:
             break
-        reactor.callFromThread(engine.command, line.decode("utf-8", "replace").strip())
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        for line in lines:
+            reactor.callFromThread(engine.command, line.decode("utf-8", "replace").strip())
+        if len(pending) > _MAX_COMMAND_BYTES:
+            log.error("engine_bad_command", line=pending[:200].decode("utf-8", "replace"))
+            pending = b""
     reactor.callFromThread(engine.shutdown, "stdin_closed")
 
 
@@ -211,7 +221,8 @@ def serve(config: Config, daemon_id: str | None, configure_logging) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the daemon's terminal ^C is the daemon's to handle
 
     def started() -> None:
-        threading.Thread(target=_read_commands, args=(engine, reactor), name="engine-commands", daemon=True).start()
+        threading.Thread(target=_read_commands, args=(engine, reactor, sys.stdin.fileno()), name="engine-commands",
+                         daemon=True).start()
         log.info("engine_started", pid=os.getpid(), extract_workers=engine.pool.workers)
         engine.send({"event": "ready"})
 

@@ -17,6 +17,7 @@ This module touches child processes, the data directory (spool, lock files) and 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -304,6 +305,8 @@ class Daemon:
         if summary is None:
             log.error("crawl_lost", source=source_name, run_id=run_id, reason=ticket.outcome, error=ticket.error)
             self._write_fallback(source_name, run_id, started_at, ticket.outcome, ticket.error or ticket.outcome)
+        self._crawl_ended(source_name, run_id, started_at,
+                          summary or {"status": "failed", "finish_reason": ticket.outcome})
         failed = summary is None or summary.get("status") != "finished"
         self._count_failure(source_name, failed and not self.stopping.is_set())
 
@@ -359,7 +362,23 @@ class Daemon:
             finish_reason = "process_died" if code != 1 else "process_failed"
             self._write_fallback(source_name, run_id, started_at, finish_reason,
                                  f"crawl process exited with status {code}")
+        self._crawl_ended(source_name, run_id, started_at, self._own_summary(run_id) or {
+            "status": "finished" if code == 0 else "failed",
+            "finish_reason": "finished" if code == 0 else "process_died" if code != 1 else "process_failed"})
         self._count_failure(source_name, failed and not self.stopping.is_set())
+
+    def _own_summary(self, run_id: str) -> dict | None:
+        """The run summary a crawl process wrote, while the loader has not taken it yet."""
+        try:
+            return json.loads((SpoolPaths(self.config.spool_dir).runs / f"{run_id}.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+
+    def _crawl_ended(self, source_name: str, run_id: str, started_at: datetime, summary: dict) -> None:
+        """One event per crawl, whichever way it ran, once the daemon has recorded its end."""
+        log.info("crawl_ended", source=source_name, run_id=run_id, status=summary.get("status"),
+                 finish_reason=summary.get("finish_reason"),
+                 seconds=round((datetime.now(UTC) - started_at).total_seconds(), 3))
 
     def _count_failure(self, source_name: str, failed: bool) -> None:
         self._failures[source_name] = self._failures.get(source_name, 0) + 1 if failed else 0
