@@ -2,7 +2,9 @@
 
 Built from settings (NEWSINGEST_SOURCE, NEWSINGEST_SPOOL_DIR, NEWSINGEST_RUN_ID, NEWSINGEST_EXTRACT_WORKERS,
 NEWSINGEST_MIN_ARTICLE_CHARS, NEWSINGEST_ARTICLE_PATTERN, NEWSINGEST_EXTRACT_OVERRIDES, NEWSINGEST_EXTRACT_TIMEOUT,
-NEWSINGEST_MAX_PAGE_ELEMENTS).
+NEWSINGEST_MAX_PAGE_ELEMENTS). A crawl engine (crawler/engine.py) sets a pool shared by its crawls as the
+crawler's `extractor_pool` (settings are deep-copied, a pool cannot be); without one the pipeline starts and
+stops a pool of its own.
 Counts go to the crawler's stats under newsingest/* (newsingest/quality/* for the extraction-drift canary).
 This module touches the spool directory and the extraction workers.
 """
@@ -17,7 +19,7 @@ from scrapy.exceptions import DropItem
 
 from crawler.extract import NO_OVERRIDES, Overrides
 from crawler.interstitial import STAND_IN_REASONS
-from crawler.pool import ExtractionLost, ExtractorPool, worker_count
+from crawler.pool import ExtractionLost, ExtractorPool, page_options, worker_count
 from crawler.records import Article, Page
 from crawler.soft404 import RepeatedShortText
 from crawler.spool import SpoolWriteError, SpoolWriter
@@ -36,7 +38,7 @@ class ExtractAndSpoolPipeline:
     def __init__(self, crawler, source: str, spool_dir: Path, run_id: str, workers: int, min_chars: int,
                  pattern: str | None, overrides: Overrides = NO_OVERRIDES,
                  timeout: float = defaults.CRAWL["extract_timeout"],
-                 max_elements: int = defaults.CRAWL["max_page_elements"]):
+                 max_elements: int = defaults.CRAWL["max_page_elements"], shared_pool: ExtractorPool | None = None):
         self.crawler = crawler
         self.source = source
         self.spool_dir = spool_dir
@@ -47,7 +49,9 @@ class ExtractAndSpoolPipeline:
         self.overrides = overrides
         self.timeout = timeout
         self.max_elements = max_elements
-        self.pool: ExtractorPool | None = None
+        self.pool: ExtractorPool | None = shared_pool
+        self.owns_pool = shared_pool is None
+        self.options = page_options(min_chars, pattern, overrides, max_elements)
         self.writer: SpoolWriter | None = None
         self.spool_error: str | None = None
         self.repeats = RepeatedShortText()  # soft 404s: one short text under many slugs of a host
@@ -66,12 +70,14 @@ class ExtractAndSpoolPipeline:
             overrides=s.get("NEWSINGEST_EXTRACT_OVERRIDES") or NO_OVERRIDES,
             timeout=s.getfloat("NEWSINGEST_EXTRACT_TIMEOUT", defaults.CRAWL["extract_timeout"]),
             max_elements=s.getint("NEWSINGEST_MAX_PAGE_ELEMENTS", defaults.CRAWL["max_page_elements"]),
+            shared_pool=getattr(crawler, "extractor_pool", None),
         )
 
     def open_spider(self):
-        self.pool = ExtractorPool(self.workers, min_article_chars=self.min_chars, article_pattern=self.pattern,
-                                  overrides=self.overrides, timeout=self.timeout, max_elements=self.max_elements,
-                                  on_worker_died=self._worker_died)
+        if self.owns_pool:
+            self.pool = ExtractorPool(self.workers, min_article_chars=self.min_chars, article_pattern=self.pattern,
+                                      overrides=self.overrides, timeout=self.timeout,
+                                      max_elements=self.max_elements)
         self.writer = SpoolWriter(self.spool_dir, self.source, self.run_id)
 
     async def process_item(self, item):
@@ -79,7 +85,7 @@ class ExtractAndSpoolPipeline:
             return item
         stats = self.crawler.stats
         try:
-            extraction = await self.pool.extract(item)
+            extraction = await self.pool.extract(item, self.options, on_worker_died=self._worker_died)
         except ExtractionLost as lost:
             raise self._lost(item, lost.kind, lost.error) from None
         except Exception as exc:  # the worker's own failure (memory, pickling): this page is lost, not the crawl
@@ -152,7 +158,7 @@ class ExtractAndSpoolPipeline:
                 self.writer.close()
             except SpoolWriteError as exc:
                 self._spool_failed(exc)
-        if self.pool is not None:
+        if self.pool is not None and self.owns_pool:
             self.pool.shutdown()
 
 

@@ -49,6 +49,13 @@ class ExtractionLost(Exception):
         self.error = error
 
 
+def page_options(min_article_chars: int, article_pattern: str | None, overrides: extract.Overrides,
+                 max_elements: int) -> dict:
+    """extract_page's keyword arguments for one source's pages."""
+    return {"min_article_chars": min_article_chars, "article_pattern": article_pattern,
+            "overrides": overrides, "max_elements": max_elements}
+
+
 def worker_count(configured: int) -> int:
     return configured if configured > 0 else max(1, os.cpu_count() or 1)
 
@@ -76,8 +83,7 @@ class ExtractorPool:
         self._context.set_forkserver_preload(["crawler.extract"])
         self.workers = workers
         self.timeout = timeout
-        self._options = {"min_article_chars": min_article_chars, "article_pattern": article_pattern,
-                         "overrides": overrides, "max_elements": max_elements}
+        self._options = page_options(min_article_chars, article_pattern, overrides, max_elements)
         self._on_worker_died = on_worker_died
         # Pages handed to the executor at once: each worker has the next page waiting when it is done
         # with one. A worker reports by slot when it starts a page, so the deadline counts from there.
@@ -101,8 +107,12 @@ class ExtractorPool:
                                        initializer=_init_worker, initargs=(started, pids))
         return _Generation(executor, started, pids)
 
-    async def extract(self, page: Page) -> extract.Extraction:
-        """The page's extraction; raises ExtractionLost when it could not be had."""
+    async def extract(self, page: Page, options: dict | None = None,
+                      on_worker_died: Callable[[], None] | None = None) -> extract.Extraction:
+        """The page's extraction; raises ExtractionLost when it could not be had. `options` (extract_page's
+        keyword arguments) replace the pool's own for this page, and `on_worker_died` its callback: a pool
+        shared by the crawls of several sources (crawler/engine.py) extracts each with its source's rules and
+        counts a worker's death against the crawl that found it."""
         free_slots = self._slots()
         slot = await free_slots.get()
         try:
@@ -112,9 +122,9 @@ class ExtractorPool:
                     raise ExtractionLost("extraction_failed", "the extraction pool was shut down")
                 generation = self._generation
                 try:
-                    return await self._run(generation, slot, page)
+                    return await self._run(generation, slot, page, options or self._options)
                 except BrokenProcessPool:
-                    self._replace(generation)
+                    self._replace(generation, on_worker_died or self._on_worker_died)
                     # A pool we killed at another page's deadline: this page did nothing wrong.
                     if not generation.killed:
                         deaths += 1
@@ -148,10 +158,10 @@ class ExtractorPool:
             while self._held:
                 self._free_slots.put_nowait(self._held.pop(0))
 
-    async def _run(self, generation: _Generation, slot: int, page: Page) -> extract.Extraction:
+    async def _run(self, generation: _Generation, slot: int, page: Page, options: dict) -> extract.Extraction:
         generation.started[slot] = 0.0
         submitted = time.monotonic()
-        future = asyncio.wrap_future(generation.executor.submit(_task, slot, page, self._options))
+        future = asyncio.wrap_future(generation.executor.submit(_task, slot, page, options))
         generation.in_flight[slot] = future
         self._back_in_line(slot)
         start_limit = submitted + _START_GRACE + 2 * self.timeout
@@ -190,7 +200,7 @@ class ExtractorPool:
                 pass
         self._replace(generation)
 
-    def _replace(self, generation: _Generation) -> None:
+    def _replace(self, generation: _Generation, on_worker_died: Callable[[], None] | None = None) -> None:
         if generation is not self._generation:
             return  # already replaced, by the first of its pages to find it broken
         if self._closed:
@@ -205,8 +215,8 @@ class ExtractorPool:
         if not generation.killed:
             # The page that found the pool broken has left in_flight already.
             logger.error("extraction_worker_died", extra={"in_flight": len(generation.in_flight) + 1})
-            if self._on_worker_died is not None:
-                self._on_worker_died()
+            if on_worker_died is not None:
+                on_worker_died()
 
     def shutdown(self) -> None:
         """Stop the workers; bounded: a worker that does not exit in time is killed."""

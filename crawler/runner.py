@@ -1,8 +1,10 @@
 """Run one crawl of one source in this process: Scrapy's reactor, the news spider, the extraction
 pool and the spool. Returns a CrawlSummary and leaves a run summary in the spool for crawl_runs.
 
-The reactor cannot be restarted, so a process runs at most one crawl (the daemon uses a child
-process per crawl). Needs no database. This module touches the network (through Scrapy) and the spool.
+The reactor cannot be restarted, so run_crawl runs one crawl per process (`newsingest crawl`); the
+daemon's crawl engine (crawler/engine.py) runs many in one reactor with the same settings and summaries.
+Needs no database (fetch state is read when it answers). This module touches the network (through Scrapy)
+and the spool.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ log = structlog.get_logger("newsingest.crawl")
 
 _PIPELINE = "crawler.pipelines.ExtractAndSpoolPipeline"
 _PROGRESS = "crawler.progress.CrawlProgress"
-_SHARED_FRONTIER = "crawler.distributed.SharedFrontier"  # not configured unless distributed
+_SHARED_FRONTIER = "crawler.distributed.SharedFrontier"  # distributed mode only
 
 
 @dataclass(slots=True)
@@ -74,24 +76,14 @@ def adhoc_source(urls: list[str], allow_private_hosts: bool) -> Source:
                   allow_private_hosts=allow_private_hosts)
 
 
-def run_crawl(
-    config: Config,
-    source: Source,
-    urls: list[str] | None = None,
-    *,
-    run_id: str | None = None,
-    daemon_id: str | None = None,
-    progress: str = "off",
-    configure_logging: Callable[[], None] | None = None,
-) -> CrawlSummary:
-    """Crawl `source` (or exactly `urls`) into the spool. `progress`: "display" (a status line on a
-    terminal), "log" (periodic crawl_progress events) or "off"."""
-    run_id = run_id or uuid.uuid4().hex
+def crawl_settings(config: Config, source: Source, run_id: str, urls: list[str] | None = None,
+                   progress: str = "off") -> dict:
+    """The Scrapy settings of one crawl of `source` (or exactly `urls`), its pipeline and extensions included."""
     settings = scrapy_settings(config.crawl, source)
     settings.update(
         {
             "ITEM_PIPELINES": {_PIPELINE: 300},
-            "EXTENSIONS": {_PROGRESS: 500, _SHARED_FRONTIER: 510},
+            "EXTENSIONS": {_PROGRESS: 500},
             "NEWSINGEST_PROGRESS": progress,
             "NEWSINGEST_SOURCE": source.name,
             "NEWSINGEST_RUN_ID": run_id,
@@ -106,9 +98,36 @@ def run_crawl(
         }
     )
     if config.crawl.redis_url and not urls:
-        settings.update(_distributed_settings(config.crawl.redis_url, source, config.crawl.redis_outage_grace))
-    # Best effort: with the database down the crawl goes on without it (fetch_state_unavailable).
-    previous = load_previous_for(config, source) if config.crawl.incremental and not urls else None
+        distributed = _distributed_settings(config.crawl.redis_url, source, config.crawl.redis_outage_grace)
+        if distributed:
+            # Only then: unconfigured, Scrapy would warn on every crawl that it disabled the extension.
+            settings["EXTENSIONS"] = {**settings["EXTENSIONS"], _SHARED_FRONTIER: 510}
+            settings.update(distributed)
+    return settings
+
+
+def previous_fetch_state(config: Config, source: Source, urls: list[str] | None = None):
+    """What earlier crawls of the source fetched (conditional requests, revisit intervals); None when the
+    crawl is not incremental. Best effort: with the database down the crawl goes on without it
+    (fetch_state_unavailable)."""
+    return load_previous_for(config, source) if config.crawl.incremental and not urls else None
+
+
+def run_crawl(
+    config: Config,
+    source: Source,
+    urls: list[str] | None = None,
+    *,
+    run_id: str | None = None,
+    daemon_id: str | None = None,
+    progress: str = "off",
+    configure_logging: Callable[[], None] | None = None,
+) -> CrawlSummary:
+    """Crawl `source` (or exactly `urls`) into the spool. `progress`: "display" (a status line on a
+    terminal), "log" (periodic crawl_progress events) or "off"."""
+    run_id = run_id or uuid.uuid4().hex
+    settings = crawl_settings(config, source, run_id, urls, progress)
+    previous = previous_fetch_state(config, source, urls)
     structlog.contextvars.bind_contextvars(run_id=run_id, source=source.name)
     started_at = datetime.now(UTC)
     started = time.monotonic()
@@ -120,8 +139,15 @@ def run_crawl(
     log.info("crawl_started", urls=len(urls) if urls else None)
     process.crawl(crawler, source=source, urls=urls, fetch_state=previous)
     process.start()
+    summary = finish_run(config, source, run_id, crawler.stats.get_stats(), started_at, started, daemon_id)
+    structlog.contextvars.unbind_contextvars("run_id", "source")
+    return summary
 
-    stats = crawler.stats.get_stats()
+
+def finish_run(config: Config, source: Source, run_id: str, stats: dict, started_at: datetime, started: float,
+               daemon_id: str | None, crash: str | None = None) -> CrawlSummary:
+    """A finished crawl's summary from its Scrapy stats: written to the spool (for crawl_runs) and logged as
+    crawl_finished. `crash`: the error that ended the crawl outside Scrapy's own handling (a crawl engine's)."""
     errors = {
         key.removeprefix("newsingest/errors/"): int(value)
         for key, value in stats.items()
@@ -133,7 +159,9 @@ def run_crawl(
         if k.startswith("newsingest/not_article/")
     }
     not_articles = sum(not_article_reasons.values())
-    finish_reason = str(stats.get("finish_reason", "unknown"))
+    finish_reason = "crawl_error" if crash else str(stats.get("finish_reason", "unknown"))
+    if crash:
+        errors["crawl_error"] = errors.get("crawl_error", 0) + 1
     if finish_reason == "closespider_timeout":  # CLOSESPIDER_TIMEOUT is source.max_crawl_seconds
         finish_reason = "time_budget"
         log.warning("time_budget_reached", max_crawl_seconds=source.max_crawl_seconds)
@@ -169,9 +197,14 @@ def run_crawl(
                               no_date=int(stats.get(STAT_NO_DATE, 0)), no_author=int(stats.get(STAT_NO_AUTHOR, 0)),
                               short_articles=int(stats.get(STAT_SHORT_BODY, 0))),
     )
-    write_run_summary(config.spool_dir, summary.to_dict())
+    record = summary.to_dict()
+    if crash:
+        record["error"] = crash
+    write_run_summary(config.spool_dir, record)
     log.info(
         "crawl_finished",
+        run_id=run_id,
+        source=source.name,
         status=summary.status,
         finish_reason=summary.finish_reason,
         pages=summary.pages_fetched,
@@ -181,7 +214,6 @@ def run_crawl(
         errors=summary.errors,
         seconds=summary.seconds,
     )
-    structlog.contextvars.unbind_contextvars("run_id", "source")
     return summary
 
 

@@ -19,7 +19,7 @@ from ingest.config import Config, ConfigError, http_url_problem, load_config
 
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG, EXIT_DATABASE = 0, 1, 2, 3
 # Commands that write under the data directory (the spool): it is checked before they start.
-_WRITES_SPOOL = {"crawl", "load", "reextract", "demo", "run"}
+_WRITES_SPOOL = {"crawl", "load", "reextract", "demo", "run", "engine"}
 
 log = structlog.get_logger("newsingest.cli")
 
@@ -57,6 +57,9 @@ def _parser() -> argparse.ArgumentParser:
     crawl.add_argument("--daemon-id", help=argparse.SUPPRESS)
 
     sub.add_parser("run", parents=[common], help="run the daemon: scheduled crawls and loads (logs on stdout)")
+    # The daemon's crawl engine (crawler/engine.py): started by `run`, not by users.
+    engine = sub.add_parser("engine", parents=[common])
+    engine.add_argument("--daemon-id")
     trigger = sub.add_parser("trigger", parents=[common], help="ask a running daemon to crawl a source now")
     trigger.add_argument("source", help="name of a configured source")
     status = sub.add_parser("status", parents=[common], help="sources' last and next runs, spool backlog, last load")
@@ -408,8 +411,15 @@ def cmd_status(args, config: Config) -> int:
     return EXIT_OK
 
 
+def cmd_engine(args, config: Config) -> int:
+    from crawler.engine import serve
+
+    return serve(config, args.daemon_id, _configure_again(args))
+
+
 COMMANDS = {
     "run": cmd_run,
+    "engine": cmd_engine,
     "trigger": cmd_trigger,
     "status": cmd_status,
     "crawl": cmd_crawl,

@@ -107,7 +107,8 @@ class CrawlSettings:
 
 @dataclass(frozen=True, slots=True)
 class DaemonSettings:
-    max_concurrent_crawls: int
+    crawl_engine: str  # shared | process
+    max_concurrent_crawls: int  # resolved: never 0
     grace_period: float
     housekeeping_interval: float
     unhealthy_after: int
@@ -330,9 +331,13 @@ def _parse_daemon(v: _Validator, table: dict[str, Any]) -> DaemonSettings:
     d = defaults.DAEMON
     p = "daemon."
     v.no_unknown(table, set(d), p)
+    engine = v.string(table, "crawl_engine", p, d["crawl_engine"])
+    if engine not in defaults.CRAWL_ENGINES:
+        raise v.fail(p + "crawl_engine", f"expected one of {', '.join(defaults.CRAWL_ENGINES)}, got {engine!r}")
+    concurrent = v.integer(table, "max_concurrent_crawls", p, d["max_concurrent_crawls"], minimum=0, maximum=256)
     return DaemonSettings(
-        max_concurrent_crawls=v.integer(table, "max_concurrent_crawls", p, d["max_concurrent_crawls"], minimum=1,
-                                        maximum=256),
+        crawl_engine=engine,
+        max_concurrent_crawls=concurrent or defaults.AUTO_CONCURRENT_CRAWLS[engine],
         grace_period=v.duration(table, "grace_period", p, d["grace_period"], maximum=3600),
         housekeeping_interval=v.duration(table, "housekeeping_interval", p, d["housekeeping_interval"],
                                          maximum=30 * _DAY),

@@ -69,8 +69,16 @@ LOAD = {
     "interval": 60,  # seconds between loads in the daemon
 }
 
+CRAWL_ENGINES = ("shared", "process")
+AUTO_CONCURRENT_CRAWLS = {"shared": 32, "process": 2}
+
 DAEMON = {
-    "max_concurrent_crawls": 2,  # crawl child processes at once
+    # "shared": one long-running crawl engine process runs every crawl, many at once in one reactor, with one
+    # extraction pool; "process": a new `newsingest crawl` child process per crawl (more memory and CPU per
+    # crawl, full isolation).
+    "crawl_engine": "shared",
+    # Crawls at once; 0: 32 with the shared engine (crawls mostly wait on the network), 2 with a process each.
+    "max_concurrent_crawls": 0,
     "grace_period": 30,  # seconds running crawls get to finish after SIGTERM before they are stopped
     "housekeeping_interval": 86400,  # seconds
     "unhealthy_after": 3,  # consecutive failed crawls before a source is reported unhealthy

@@ -1,10 +1,11 @@
 """The daemon behind `newsingest run`: APScheduler jobs for crawls, loads, triggers and housekeeping.
 
-- Each source is crawled on its interval or cron expression, each crawl in a child process
-  (`newsingest crawl SOURCE --no-load`): Twisted's reactor cannot restart, and a fresh process
-  keeps the daemon's memory flat. A source's crawl never overlaps itself (one job instance, and
-  ingest/locks.py's lock file and PostgreSQL advisory lock, which foreground crawls take too; the
-  daemon holds them for its children); missed runs coalesce into one.
+- Each source is crawled on its interval or cron expression. With `crawl_engine = "shared"` (the default) every
+  crawl runs in one long-running crawl engine process (crawler/engine.py, through ingest/engine_process.py),
+  many at once, so a revisit costs milliseconds; the daemon restarts the engine if it dies. With "process",
+  each crawl is a child process (`newsingest crawl SOURCE --no-load`). A source's crawl never overlaps
+  itself (one job instance, and ingest/locks.py's lock file and PostgreSQL advisory lock, which
+  foreground crawls take too; the daemon holds them for its crawls); missed runs coalesce into one.
 - Loads run on their own interval; one load at a time per database (advisory lock). A database
   that is down makes loads fail and retry with backoff while crawls go on into the spool.
 - `newsingest trigger SOURCE` requests reach the daemon by LISTEN/NOTIFY, with polling as fallback.
@@ -16,6 +17,7 @@ This module touches child processes, the data directory (spool, lock files) and 
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -28,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import structlog
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, JobExecutionEvent
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_SUBMITTED, JobExecutionEvent, JobSubmissionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -37,6 +39,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from crawler.spool import SpoolPaths, write_run_summary
 from ingest.config import Config, Source
 from ingest.db import DatabaseUnavailable, connect, resolve_dsn
+from ingest.engine_process import EngineProcess, RunTicket
 from ingest.load import load_spool, recover_orphan_segments
 from ingest.locks import SourceLock
 from ingest.logs import error_text
@@ -61,7 +64,8 @@ class Daemon:
         self.stopping = threading.Event()
         self.forced = threading.Event()
         self._signals = 0
-        self._children: dict[str, subprocess.Popen] = {}
+        # Running crawls by run id: a child process each, or the engine's ticket for each.
+        self._children: dict[str, subprocess.Popen | RunTicket] = {}
         self._children_lock = threading.Lock()
         self._crawl_slots = threading.BoundedSemaphore(config.daemon.max_concurrent_crawls)
         self._load_mutex = threading.Lock()
@@ -74,6 +78,10 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.scheduler.add_listener(self._on_skipped_run, EVENT_JOB_MAX_INSTANCES)
+        self.scheduler.add_listener(self._on_submitted, EVENT_JOB_SUBMITTED)
+        self._scheduled_for: dict[str, datetime] = {}  # job id -> the run time it was last submitted for
+        self.engine = (EngineProcess(self._engine_command(), self._child_env(), sys.stdout, self.stopping)
+                       if config.daemon.crawl_engine == "shared" else None)
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -83,6 +91,8 @@ class Daemon:
         spool = SpoolPaths(self.config.spool_dir).create()
         self._recover_orphans()
         self._migrate()
+        if self.engine is not None:
+            self.engine.start()  # now: the first crawls need not wait for it
         now = datetime.now(UTC)
         for source in self.config.sources:
             self.scheduler.add_job(
@@ -106,6 +116,7 @@ class Daemon:
             "daemon_started", daemon_id=self.daemon_id, sources=[s.name for s in self.config.sources],
             load_interval=self.config.load_interval, spool=str(spool.root),
             max_concurrent_crawls=self.config.daemon.max_concurrent_crawls,
+            crawl_engine=self.config.daemon.crawl_engine,
         )
         while not self.stopping.wait(0.5):
             pass
@@ -145,6 +156,10 @@ class Daemon:
             while self._running_children() and time.monotonic() < stop_deadline and not self.forced.is_set():
                 time.sleep(0.2)
             self._signal_children(signal.SIGKILL)
+        if self.engine is not None and not self.forced.is_set():
+            self.engine.stop_all()  # no crawl left: it exits at once
+            if not self.engine.wait_exit(_STOP_WAIT):
+                self.engine.kill()
         # The final load must find every ended crawl's run summary, or its row stays 'running'.
         bookkeeping_deadline = time.monotonic() + _BOOKKEEPING_WAIT
         while self._unfinished_runs() and time.monotonic() < bookkeeping_deadline and not self.forced.is_set():
@@ -160,9 +175,10 @@ class Daemon:
         log.info("daemon_stopped", daemon_id=self.daemon_id, final_load=True)
         return 0
 
-    def _running_children(self) -> dict[str, subprocess.Popen]:
+    def _running_children(self) -> dict[str, subprocess.Popen | RunTicket]:
         with self._children_lock:
-            return {run_id: p for run_id, p in self._children.items() if p.poll() is None}
+            return {run_id: c for run_id, c in self._children.items()
+                    if (not c.done.is_set() if isinstance(c, RunTicket) else c.poll() is None)}
 
     def _unfinished_runs(self) -> bool:
         """Crawls started whose run summary is not yet written (running, or just ended)."""
@@ -170,6 +186,13 @@ class Daemon:
             return bool(self._children)
 
     def _signal_children(self, signum: int) -> None:
+        """SIGTERM: every crawl stops gracefully; SIGKILL: at once."""
+        if self.engine is not None:
+            if signum == signal.SIGKILL:
+                self.engine.kill()
+            else:
+                self.engine.stop_all()
+            return
         for process in self._running_children().values():
             try:
                 process.send_signal(signum)
@@ -183,6 +206,17 @@ class Daemon:
 
     def _on_skipped_run(self, event: JobExecutionEvent) -> None:
         log.info("run_coalesced", job=event.job_id, reason="previous_run_still_running")
+
+    def _on_submitted(self, event: JobSubmissionEvent) -> None:
+        if event.scheduled_run_times:
+            self._scheduled_for[event.job_id] = event.scheduled_run_times[-1]
+
+    def _dispatched(self, source_name: str, run_id: str, reason: str) -> None:
+        """The crawl is handed over: how late it starts against its schedule (waiting for a crawl slot, for
+        its source's lock, for the scheduler) is what an operator with many sources watches."""
+        scheduled = self._scheduled_for.get(f"crawl:{source_name}") if reason == "schedule" else None
+        late = round((datetime.now(UTC) - scheduled).total_seconds(), 3) if scheduled is not None else None
+        log.info("crawl_dispatched", source=source_name, run_id=run_id, reason=reason, late_seconds=late)
 
     # ---------------------------------------------------------------- crawls
 
@@ -215,7 +249,10 @@ class Daemon:
                     log.info("crawl_skipped", source=source_name, reason=refused)
                 return
             try:
-                self._run_child(source_name, reason)
+                if self.engine is not None:
+                    self._run_in_engine(source_name, reason)
+                else:
+                    self._run_child(source_name, reason)
             finally:
                 lock.release()
         finally:
@@ -229,16 +266,66 @@ class Daemon:
         log.error("crawl_lock_failed", source=source_name, error=str(exc))
         self._count_failure(source_name, True)
 
-    def _child_command(self, source_name: str, run_id: str) -> list[str]:
+    def _cli_command(self) -> list[str]:
         command = [sys.executable, "-m", "ingest.cli", "--log-format", self.log_format, "--log-level", self.log_level]
         if self.config_path:
             command += ["--config", self.config_path]
-        return command + ["crawl", source_name, "--no-load", "--run-id", run_id, "--daemon-id", self.daemon_id]
+        return command
+
+    def _child_command(self, source_name: str, run_id: str) -> list[str]:
+        return self._cli_command() + ["crawl", source_name, "--no-load", "--run-id", run_id,
+                                      "--daemon-id", self.daemon_id]
+
+    def _engine_command(self) -> list[str]:
+        return self._cli_command() + ["engine", "--daemon-id", self.daemon_id]
+
+    def _child_env(self) -> dict[str, str]:
+        return {**os.environ, "DATABASE_URL": self.dsn, "NEWSINGEST_DATA_DIR": str(self.config.data_dir)}
+
+    def _run_in_engine(self, source_name: str, reason: str) -> None:
+        run_id = uuid.uuid4().hex
+        started_at = datetime.now(UTC)
+        with self._children_lock:
+            if self.stopping.is_set():
+                return
+            ticket = self.engine.submit(source_name, run_id)
+            self._children[run_id] = ticket
+        try:
+            self._dispatched(source_name, run_id, reason)
+            if ticket.outcome == "running":
+                # As for a child process: a row only for a crawl that started.
+                self._best_effort_db(
+                    lambda c: runs_sql.crawl_run_started(c, run_id, source_name, started_at, self.daemon_id))
+            # Bounded by the engine: its runs have time budgets, and a dead engine ends its tickets.
+            ticket.done.wait()
+        finally:
+            with self._children_lock:
+                self._children.pop(run_id, None)
+        summary = ticket.summary
+        if summary is None:
+            log.error("crawl_lost", source=source_name, run_id=run_id, reason=ticket.outcome, error=ticket.error)
+            self._write_fallback(source_name, run_id, started_at, ticket.outcome, ticket.error or ticket.outcome)
+        self._crawl_ended(source_name, run_id, started_at,
+                          summary or {"status": "failed", "finish_reason": ticket.outcome})
+        failed = summary is None or summary.get("status") != "finished"
+        self._count_failure(source_name, failed and not self.stopping.is_set())
+
+    def _write_fallback(self, source_name: str, run_id: str, started_at: datetime, finish_reason: str,
+                        error: str) -> None:
+        """Closes the run row of a crawl that ended without its own summary (its process died, or failed before
+        recording its run). It never overrides the crawl's own summary, whichever the loader reads first."""
+        if (SpoolPaths(self.config.spool_dir).runs / f"{run_id}.json").exists():  # the crawl's own says it all
+            return
+        write_run_summary(self.config.spool_dir, {
+            "run_id": run_id, "source": source_name, "started_at": started_at.isoformat(),
+            "finished_at": datetime.now(UTC).isoformat(), "status": "failed", "finish_reason": finish_reason,
+            "daemon_id": self.daemon_id, "error": error, "errors": {finish_reason: 1}, "fallback": True,
+        })
 
     def _run_child(self, source_name: str, reason: str) -> None:
         run_id = uuid.uuid4().hex
         started_at = datetime.now(UTC)
-        env = {**os.environ, "DATABASE_URL": self.dsn, "NEWSINGEST_DATA_DIR": str(self.config.data_dir)}
+        env = self._child_env()
         with self._children_lock:
             if self.stopping.is_set():
                 return
@@ -249,6 +336,7 @@ class Daemon:
             )
             self._children[run_id] = process
         try:
+            self._dispatched(source_name, run_id, reason)
             self._watch_child(source_name, run_id, reason, started_at, process)
         finally:
             with self._children_lock:
@@ -270,17 +358,27 @@ class Daemon:
             failed = True
             if code != 1:  # 1: the run finished but not cleanly, and said so in its own summary
                 log.error("crawl_process_failed", source=source_name, run_id=run_id, exit_status=code)
-            # A child that died, or failed before recording its run, leaves the run row 'running': this summary
-            # closes it. It never overrides the child's own summary, whichever the loader reads first.
+            # A child that died, or failed before recording its run, leaves the run row 'running'.
             finish_reason = "process_died" if code != 1 else "process_failed"
-            if not (SpoolPaths(self.config.spool_dir).runs / f"{run_id}.json").exists():  # else the child's says it all
-                write_run_summary(self.config.spool_dir, {
-                    "run_id": run_id, "source": source_name, "started_at": started_at.isoformat(),
-                    "finished_at": datetime.now(UTC).isoformat(), "status": "failed", "finish_reason": finish_reason,
-                    "daemon_id": self.daemon_id, "error": f"crawl process exited with status {code}",
-                    "errors": {finish_reason: 1}, "fallback": True,
-                })
+            self._write_fallback(source_name, run_id, started_at, finish_reason,
+                                 f"crawl process exited with status {code}")
+        self._crawl_ended(source_name, run_id, started_at, self._own_summary(run_id) or {
+            "status": "finished" if code == 0 else "failed",
+            "finish_reason": "finished" if code == 0 else "process_died" if code != 1 else "process_failed"})
         self._count_failure(source_name, failed and not self.stopping.is_set())
+
+    def _own_summary(self, run_id: str) -> dict | None:
+        """The run summary a crawl process wrote, while the loader has not taken it yet."""
+        try:
+            return json.loads((SpoolPaths(self.config.spool_dir).runs / f"{run_id}.json").read_bytes())
+        except (OSError, ValueError):
+            return None
+
+    def _crawl_ended(self, source_name: str, run_id: str, started_at: datetime, summary: dict) -> None:
+        """One event per crawl, whichever way it ran, once the daemon has recorded its end."""
+        log.info("crawl_ended", source=source_name, run_id=run_id, status=summary.get("status"),
+                 finish_reason=summary.get("finish_reason"),
+                 seconds=round((datetime.now(UTC) - started_at).total_seconds(), 3))
 
     def _count_failure(self, source_name: str, failed: bool) -> None:
         self._failures[source_name] = self._failures.get(source_name, 0) + 1 if failed else 0

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from newssite import NewsSite, build_articles
 
 from ingest.migrate import migrate
 
@@ -123,3 +124,28 @@ def run_cli(database_url, data_dir):
         )
 
     return run
+
+
+@pytest.fixture
+def small_site():
+    site = NewsSite(articles=build_articles(4)).start()
+    yield site
+    site.stop()
+
+
+@pytest.fixture
+def slow_site():
+    site = NewsSite(articles=build_articles(4)).start()
+    site.article_delay = 0.75  # one article at a time: a crawl lasts about 3 s
+    yield site
+    site.stop()
+
+
+@pytest.fixture
+def held_site():
+    """A site whose article pages are held until the test releases them: its crawl is surely running."""
+    site = NewsSite(articles=build_articles(4)).start()
+    site.articles_released.clear()
+    yield site
+    site.articles_released.set()
+    site.stop()

@@ -138,3 +138,15 @@ def test_stale_run_after_shorter_than_a_crawls_time_budget_is_refused(tmp_path):
                            'max_crawl_seconds = "3h"\n')
     with pytest.raises(ConfigError, match=r"key 'daemon.stale_run_after': must be longer than .* \(10800 s\)"):
         load_config(path, env={})
+
+
+def test_an_unknown_crawl_engine_is_an_error_naming_file_and_key(tmp_path):
+    path = write(tmp_path, '[daemon]\ncrawl_engine = "threads"\n')
+    with pytest.raises(ConfigError, match=rf"{path}: key 'daemon.crawl_engine': expected one of shared, process"):
+        load_config(path, env={})
+
+
+@pytest.mark.parametrize("engine, crawls", [("shared", 32), ("process", 2)])
+def test_max_concurrent_crawls_defaults_to_what_the_crawl_engine_can_take(tmp_path, engine, crawls):
+    path = write(tmp_path, f'[daemon]\ncrawl_engine = "{engine}"\n')
+    assert load_config(path, env={}).daemon.max_concurrent_crawls == crawls

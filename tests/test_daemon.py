@@ -27,7 +27,7 @@ def with_password(url: str) -> str:
 
 
 def daemon_config(path: Path, data_dir: Path, feed: str, *, interval: str = "3s", extra_sources: str = "",
-                  grace: str = "20s", **crawl: str) -> Path:
+                  grace: str = "20s", engine: str = "shared", **crawl: str) -> Path:
     return write_config(
         path, data_dir,
         f"""
@@ -35,6 +35,7 @@ def daemon_config(path: Path, data_dir: Path, feed: str, *, interval: str = "3s"
         interval = "1s"
 
         [daemon]
+        crawl_engine = "{engine}"
         grace_period = "{grace}"
         trigger_poll_interval = "1s"
         unhealthy_after = 2
@@ -187,7 +188,8 @@ def test_every_event_has_timestamp_level_and_a_snake_case_name(daemon_run):
     ("daemon_started", {"daemon_id", "sources", "load_interval"}),
     ("crawl_started", {"run_id", "source"}),
     ("crawl_finished", {"run_id", "source", "status", "pages", "articles", "errors", "seconds"}),
-    ("crawl_process_finished", {"run_id", "source", "exit_status", "seconds"}),
+    ("crawl_dispatched", {"run_id", "source", "reason", "late_seconds"}),
+    ("crawl_ended", {"run_id", "source", "status", "finish_reason", "seconds"}),
     ("load_finished", {"segments", "records", "inserted", "updated", "duplicates", "seconds"}),
     ("shutdown_requested", {"signal", "grace_period"}),
     ("daemon_stopped", {"daemon_id", "final_load"}),
@@ -198,12 +200,12 @@ def test_catalogued_event_appears_with_its_fields(daemon_run, name, fields):
     assert fields <= set(matching[-1]), (name, set(matching[-1]))
 
 
-def test_crawl_child_process_logs_join_the_daemon_stream(daemon_run):
-    children = {e["pid"] for e in daemon_run.events if e["event"] == "crawl_process_started"}
+def test_crawl_engine_logs_join_the_daemon_stream(daemon_run):
+    engines = [e for e in daemon_run.events if e["event"] == "engine_started"]
     finished = [e for e in daemon_run.events if e["event"] == "crawl_finished"]
-    assert children and finished
+    assert engines and finished
     assert {e["run_id"] for e in finished} <= {e["run_id"] for e in daemon_run.events
-                                               if e["event"] == "crawl_process_started"}
+                                               if e["event"] == "crawl_dispatched"}
 
 
 def test_no_log_line_contains_the_database_password(daemon_run):
@@ -274,7 +276,7 @@ def test_two_daemons_never_crawl_or_load_the_same_thing_at_once(database_url, tm
                 config = daemon_config(tmp_path / f"{name}.toml", data_dir, site.url("/feeds/rss.xml"),
                                        interval="2s")
                 daemons.append(Daemon.start(config, data_dir, database_url))
-            wait_until(lambda: sum(len(d.events("crawl_process_finished")) for d in daemons) >= 3
+            wait_until(lambda: sum(len(d.events("crawl_ended")) for d in daemons) >= 3
                        and all(d.events("load_finished") for d in daemons), timeout=90)
         finally:
             for daemon in daemons:
@@ -336,7 +338,7 @@ def test_a_site_asking_a_day_between_requests_never_holds_up_the_other_sources(d
         config.write_text(config.read_text().replace("[daemon]\n", "[daemon]\nmax_concurrent_crawls = 1\n"))
         daemon = Daemon.start(config, data_dir, database_url)
         try:
-            finished = daemon.wait_for_event("crawl_process_finished", count=2, timeout=60)
+            finished = daemon.wait_for_event("crawl_ended", count=2, timeout=60)
             wait_until(lambda: article_count(database_url) == len(site.articles), timeout=30)
         finally:
             daemon.stop()
@@ -345,20 +347,21 @@ def test_a_site_asking_a_day_between_requests_never_holds_up_the_other_sources(d
     assert [e["reason"] for e in daemon.events("host_paused")] == ["crawl_delay_86400s"]
 
 
-def test_sigterm_stops_a_crawl_waiting_on_a_crawl_delay_without_sigkill(database_url, tmp_path):
+@pytest.mark.parametrize("engine", ["shared", "process"])
+def test_sigterm_stops_a_crawl_waiting_on_a_crawl_delay_without_sigkill(database_url, tmp_path, engine):
     empty_database(database_url)
     data_dir = tmp_path / "data"
     with NewsSite() as site:
         site.crawl_delay = 29  # below the ceiling: the feed waits 29 s behind robots.txt, longer than grace + 15 s
         config = daemon_config(tmp_path / "newsingest.toml", data_dir, site.url("/feeds/rss.xml"),
-                               interval="1h", grace="1s")
+                               interval="1h", grace="1s", engine=engine)
         daemon = Daemon.start(config, data_dir, database_url)
         try:
             wait_until(lambda: site.requests_to("/robots.txt"), timeout=30)
             assert daemon.stop(timeout=60) == 0
         finally:
             daemon.kill()
-    finished = daemon.events("crawl_process_finished")
-    assert [e["exit_status"] for e in finished] == [1]  # the crawl's own exit: interrupted, not killed
+    # The crawl's own end, with its own summary: interrupted, not killed.
+    assert [e["status"] for e in daemon.events("crawl_ended")] == ["interrupted"]
     assert [e["status"] for e in daemon.events("crawl_finished")] == ["interrupted"]
-    assert not daemon.events("crawl_process_failed")
+    assert not daemon.events("crawl_lost")

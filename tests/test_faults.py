@@ -120,13 +120,13 @@ def test_daemon_killed_with_sigkill_mid_crawl_restart_loads_each_article_once(da
         config = daemon_config(tmp_path / "newsingest.toml", data_dir, site.url("/feeds/rss.xml"), interval="1h")
         daemon = Daemon.start(config, data_dir, database_url)
         try:
-            orphans = [e["pid"] for e in daemon.wait_for_event("crawl_process_started")]
+            orphans = [e["pid"] for e in daemon.wait_for_event("crawl_engine_started")]
             wait_until(lambda: any(site.article_at(r.path) for r in list(site.requests)), timeout=30)
             daemon.process.send_signal(signal.SIGKILL)
             daemon.process.wait()
             assert article_count(database_url) < len(site.articles)
-            # The crawl child runs in its own session and outlives the daemon (as under an OOM kill);
-            # the restarted daemon crawls beside it, and the merge keeps each article once.
+            # The crawl engine runs in its own session and outlives the daemon (as under an OOM kill) until it
+            # has closed its crawls; the restarted daemon crawls beside it, and the merge keeps each article once.
             site.article_delay = 0.0
             daemon = Daemon.start(config, data_dir, database_url)
             wait_until(lambda: article_count(database_url) == len(site.articles))

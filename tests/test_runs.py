@@ -22,13 +22,6 @@ from test_spool import article
 from crawler.spool import SpoolWriter, segment_run_id
 
 
-@pytest.fixture
-def small_site():
-    site = NewsSite(articles=build_articles(4)).start()
-    yield site
-    site.stop()
-
-
 def config_with(tmp_path: Path, data_dir: Path, sources: str, daemon: str = "", **crawl: str) -> Path:
     return write_config(tmp_path / "newsingest.toml", data_dir, (f"[daemon]\n{daemon}\n" if daemon else "") + sources,
                         **crawl)
@@ -163,22 +156,8 @@ def test_a_quiet_crawl_with_one_dead_feed_among_working_ones_stays_healthy(small
 # ------------------------------------------------------------- one crawl of a source at a time (item 5)
 
 
-@pytest.fixture
-def slow_site():
-    site = NewsSite(articles=build_articles(4)).start()
-    site.article_delay = 0.75  # one article at a time: a crawl lasts about 3 s
-    yield site
-    site.stop()
 
 
-@pytest.fixture
-def held_site():
-    """A site whose article pages are held until the test releases them: its crawl is surely running."""
-    site = NewsSite(articles=build_articles(4)).start()
-    site.articles_released.clear()
-    yield site
-    site.articles_released.set()
-    site.stop()
 
 
 def crawling(site: NewsSite) -> bool:
@@ -217,11 +196,11 @@ def test_foreground_crawl_beside_the_daemons_crawl_of_the_source_is_refused(held
     config = daemon_config(tmp_path / "newsingest.toml", data_dir, held_site.url("/feeds/rss.xml"), interval="1h")
     daemon = Daemon.start(config, data_dir, database_url)
     try:
-        daemon.wait_for_event("crawl_process_started")
+        daemon.wait_for_event("crawl_dispatched")
         wait_until(lambda: crawling(held_site), timeout=30)
         second = run_cli("--config", str(config), "crawl", "fixture", timeout=60)
         held_site.articles_released.set()
-        daemon.wait_for_event("crawl_process_finished", timeout=60)
+        daemon.wait_for_event("crawl_ended", timeout=60)
     finally:
         daemon.stop()
         daemon.kill()
@@ -242,12 +221,12 @@ def test_a_trigger_waiting_for_a_foreground_crawl_of_its_source_holds_no_crawl_s
         try:
             wait_until(lambda: crawling(held_site), timeout=30)
             daemon = Daemon.start(config, data_dir, database_url)  # crawls `other`, skips `fixture`
-            daemon.wait_for_event("crawl_process_finished")
+            daemon.wait_for_event("crawl_ended")
             assert run_cli("--config", str(config), "trigger", "fixture").returncode == 0
             daemon.wait_for_event("crawl_triggered")
             assert run_cli("--config", str(config), "trigger", "other").returncode == 0
             # The only slot is free for `other` while `fixture`'s trigger waits for the foreground crawl.
-            started = daemon.wait_for_event("crawl_process_started", count=2, timeout=40)
+            started = daemon.wait_for_event("crawl_dispatched", count=2, timeout=40)
             assert started[1]["source"] == "other" and foreground.poll() is None
         finally:
             held_site.articles_released.set()
@@ -264,9 +243,9 @@ def test_crawl_that_gets_a_slot_after_sigterm_starts_nothing_and_every_started_r
         slow_site, db, database_url, run_cli, tmp_path, data_dir):
     feed = slow_site.url("/feeds/rss.xml")
     sources = "".join(source_block(name, feeds=[feed], interval="1h") for name in ("first", "second"))
-    # One crawl slot: one source's crawl waits for the other's.
+    # One crawl slot: one source's crawl waits for the other's. A process per crawl, to end one alone.
     config = config_with(tmp_path, data_dir, "[load]\ninterval = 1\n" + sources,
-                         daemon="max_concurrent_crawls = 1\ngrace_period = 30")
+                         daemon='crawl_engine = "process"\nmax_concurrent_crawls = 1\ngrace_period = 30')
     daemon = Daemon.start(config, data_dir, database_url)
     try:
         running = daemon.wait_for_event("crawl_process_started")[0]
