@@ -3,7 +3,8 @@
 Built from settings (NEWSINGEST_SOURCE, NEWSINGEST_SPOOL_DIR, NEWSINGEST_RUN_ID, NEWSINGEST_EXTRACT_WORKERS,
 NEWSINGEST_MIN_ARTICLE_CHARS, NEWSINGEST_ARTICLE_PATTERN, NEWSINGEST_EXTRACT_OVERRIDES, NEWSINGEST_EXTRACT_TIMEOUT,
 NEWSINGEST_MAX_PAGE_ELEMENTS).
-Counts go to the crawler's stats under newsingest/*. This module touches the spool directory and the extraction workers.
+Counts go to the crawler's stats under newsingest/*, extraction times too (crawler/extract_timing.py).
+This module touches the spool directory and the extraction workers.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 from scrapy.exceptions import DropItem
 
+from crawler import extract_timing
 from crawler.extract import NO_OVERRIDES, Overrides
 from crawler.interstitial import STAND_IN_REASONS
 from crawler.pool import ExtractionLost, ExtractorPool, worker_count
@@ -64,7 +66,7 @@ class ExtractAndSpoolPipeline:
     def open_spider(self):
         self.pool = ExtractorPool(self.workers, min_article_chars=self.min_chars, article_pattern=self.pattern,
                                   overrides=self.overrides, timeout=self.timeout, max_elements=self.max_elements,
-                                  on_worker_died=self._worker_died)
+                                  on_worker_died=self._worker_died, on_extracted=self._extracted)
         self.writer = SpoolWriter(self.spool_dir, self.source, self.run_id)
 
     async def process_item(self, item):
@@ -117,6 +119,9 @@ class ExtractAndSpoolPipeline:
         logger.log(level, kind, extra={"url": page.url, "error": error})
         _fetch_state(self.crawler).extracted(page.url, None, f"error:{kind}")
         return DropItem(kind, log_level="DEBUG")
+
+    def _extracted(self, seconds: float) -> None:
+        extract_timing.observe(self.crawler.stats, seconds)
 
     def _worker_died(self) -> None:
         # Its pages are tried again; the death itself is an error of the run even when none is lost.

@@ -71,7 +71,8 @@ class ExtractorPool:
                  overrides: extract.Overrides = extract.NO_OVERRIDES,
                  timeout: float = defaults.CRAWL["extract_timeout"],
                  max_elements: int = defaults.CRAWL["max_page_elements"],
-                 on_worker_died: Callable[[], None] | None = None):
+                 on_worker_died: Callable[[], None] | None = None,
+                 on_extracted: Callable[[float], None] | None = None):
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["crawler.extract"])
         self.workers = workers
@@ -79,6 +80,9 @@ class ExtractorPool:
         self._options = {"min_article_chars": min_article_chars, "article_pattern": article_pattern,
                          "overrides": overrides, "max_elements": max_elements}
         self._on_worker_died = on_worker_died
+        # Given each extracted page's seconds from when its worker started it to its result (the metrics'
+        # extraction time: the worker's own work, not the page's wait for a free worker).
+        self._on_extracted = on_extracted
         # Pages handed to the executor at once: each worker has the next page waiting when it is done
         # with one. A worker reports by slot when it starts a page, so the deadline counts from there.
         self.slots = 2 * workers
@@ -167,7 +171,10 @@ class ExtractorPool:
                     # Cancelled by _replace, or by a shutdown: a CancelledError would lose the page uncounted.
                     if future.cancelled():
                         raise BrokenProcessPool("the page's pool was replaced")
-                    return future.result()
+                    extraction = future.result()
+                    if self._on_extracted is not None:
+                        self._on_extracted(time.monotonic() - (generation.started[slot] or submitted))
+                    return extraction
         finally:
             del generation.in_flight[slot]
         future.cancel()  # its result (BrokenProcessPool, once the worker is killed) is of no interest

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 import structlog
 from scrapy.crawler import CrawlerProcess
 
+from crawler import extract_timing
 from crawler.extract import Overrides
 from crawler.fetch_state import load_previous_for
 from crawler.middlewares import STAT_DOCUMENTS_FETCHED, STAT_PAGES_FETCHED
@@ -47,9 +48,10 @@ class CrawlSummary:
     errors: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     daemon_id: str | None = None
+    extract_seconds: dict | None = None  # crawler/extract_timing.py's histogram of per-page extraction times
 
     def to_dict(self) -> dict:
-        return {
+        summary = {
             "run_id": self.run_id,
             "source": self.source,
             "started_at": self.started_at.isoformat(),
@@ -62,6 +64,9 @@ class CrawlSummary:
             "errors": self.errors,
             "daemon_id": self.daemon_id,
         }
+        if self.extract_seconds is not None:
+            summary["extract_seconds"] = self.extract_seconds
+        return summary
 
 
 def adhoc_source(urls: list[str], allow_private_hosts: bool) -> Source:
@@ -161,6 +166,7 @@ def run_crawl(
         errors=errors,
         seconds=round(time.monotonic() - started, 3),
         daemon_id=daemon_id,
+        extract_seconds=extract_timing.histogram(stats),
     )
     write_run_summary(config.spool_dir, summary.to_dict())
     log.info(

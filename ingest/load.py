@@ -71,6 +71,8 @@ class LoadResult:
     bad_segments: list[str] = field(default_factory=list)
     bad_lines: dict[str, list[int]] = field(default_factory=dict)  # segment -> lines set aside, the rest loaded
     crawl_runs: int = 0
+    # The run summaries recorded, as the crawls wrote them: the daemon's metrics count the runs it did not see end.
+    run_summaries: list[dict] = field(default_factory=list)
     seconds: float = 0.0
 
     @property
@@ -277,7 +279,8 @@ def _report_bad_lines(spool_root: Path, read: ReadSegment, result: LoadResult) -
 def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: LoadResult) -> None:
     for path in paths.run_summaries():
         try:
-            run = CrawlRun.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            data = json.loads(path.read_text(encoding="utf-8"))
+            run = CrawlRun.from_dict(data)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             target = set_aside(paths.root, path)
             log.error("run_summary_unreadable", file=path.name, moved_to=str(target), error=str(exc))
@@ -289,6 +292,7 @@ def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: Load
         if not applied:
             continue  # the daemon's fallback for a run the crawl recorded itself
         result.crawl_runs += 1
+        result.run_summaries.append(data)
         log.info("crawl_loaded", run_id=run.run_id, source=run.source, status=run.status, new=loaded.new,
                  updated=loaded.updated, duplicates=loaded.duplicates)
 

@@ -24,6 +24,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -41,6 +42,7 @@ from ingest.load import load_spool, recover_orphan_segments
 from ingest.locks import SourceLock
 from ingest.logs import error_text
 from ingest.migrate import migrate
+from ingest.monitoring import DaemonMetrics, MonitoringServer, Probes, format_address, monitoring_app, read_run_summary
 from ingest.tables import runs as runs_sql
 
 log = structlog.get_logger("newsingest.daemon")
@@ -74,12 +76,20 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.scheduler.add_listener(self._on_skipped_run, EVENT_JOB_MAX_INSTANCES)
+        self.metrics = DaemonMetrics(config)
+        # For /readyz: whether the crawl engine runs. Each crawl in its own process: nothing to be down.
+        self.engine_alive: Callable[[], bool] = lambda: True
+        self.probes = Probes(self.dsn, stopping=self.stopping, scheduler_running=lambda: self.scheduler.running,
+                             engine_alive=lambda: self.engine_alive())
+        self._http: MonitoringServer | None = None
 
     # ---------------------------------------------------------------- lifecycle
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        if self.config.daemon.http and not self._start_http():
+            return 1
         spool = SpoolPaths(self.config.spool_dir).create()
         self._recover_orphans()
         self._migrate()
@@ -108,8 +118,24 @@ class Daemon:
             max_concurrent_crawls=self.config.daemon.max_concurrent_crawls,
         )
         while not self.stopping.wait(0.5):
-            pass
-        return self._shutdown()
+            self.probes.beat()
+        try:
+            return self._shutdown()
+        finally:
+            if self._http is not None:
+                self._http.stop()
+
+    def _start_http(self) -> bool:
+        """The monitoring endpoints; False (the daemon does not start) when they cannot listen."""
+        address = format_address(self.config.daemon.http)
+        try:
+            self._http = MonitoringServer.start(self.config.daemon.http,
+                                                monitoring_app(self.metrics.registry, self.probes))
+        except OSError as exc:
+            log.error("http_server_failed", address=address, error=exc.strerror or str(exc))
+            return False
+        log.info("http_server_started", address=address)
+        return True
 
     def _migrate(self) -> None:
         try:
@@ -280,7 +306,15 @@ class Daemon:
                     "daemon_id": self.daemon_id, "error": f"crawl process exited with status {code}",
                     "errors": {finish_reason: 1}, "fallback": True,
                 })
+        summary = read_run_summary(self.config.spool_dir, run_id)
+        if summary is not None:  # else a load took it first, and _load_job reports it
+            self._crawl_ended(summary)
         self._count_failure(source_name, failed and not self.stopping.is_set())
+
+    def _crawl_ended(self, summary: dict) -> None:
+        """A crawl ended, whatever ran it: its run summary (crawler/runner.py's dict) feeds the metrics.
+        Called again for a run already reported, it counts nothing twice."""
+        self.metrics.crawl_ended(summary)
 
     def _count_failure(self, source_name: str, failed: bool) -> None:
         self._failures[source_name] = self._failures.get(source_name, 0) + 1 if failed else 0
@@ -305,6 +339,7 @@ class Daemon:
                 self._load_failures += 1
                 retry_in = min(self.config.load_interval * 2 ** (self._load_failures - 1), _MAX_LOAD_BACKOFF)
                 log.error("load_failed", error=error_text(exc), attempt=self._load_failures, retry_in=retry_in)
+                self.metrics.load_failed()
                 if not final and not self.stopping.is_set():
                     self.scheduler.modify_job("load", next_run_time=datetime.now(UTC) + timedelta(seconds=retry_in))
                 return
@@ -314,6 +349,10 @@ class Daemon:
             if self._load_failures:
                 log.info("load_recovered", after_failures=self._load_failures)
             self._load_failures = 0
+            self.metrics.load_finished(inserted=result.inserted, updated=result.updated,
+                                       duplicates=result.duplicates, seconds=result.seconds)
+            for summary in result.run_summaries:
+                self._crawl_ended(summary)
             log.info(
                 "load_finished", segments=result.segments, records=result.records, inserted=result.inserted,
                 updated=result.updated, duplicates=result.duplicates, bad_segments=len(result.bad_segments),
