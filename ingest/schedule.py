@@ -10,6 +10,8 @@
 - `newsingest trigger SOURCE` requests reach the daemon by LISTEN/NOTIFY, with polling as fallback.
 - SIGTERM/SIGINT: stop scheduling, give running crawls the grace period, then stop them; run a final
   load; exit 0. A second signal stops at once; closed spool segments are kept for the next start.
+- With `[daemon] http` set, /metrics, /healthz and /readyz (ingest/monitoring.py); each ended crawl's run
+  summary and each load feed the metrics.
 
 This module touches child processes, the data directory (spool, lock files) and the database.
 """
