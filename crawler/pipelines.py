@@ -5,7 +5,8 @@ NEWSINGEST_MIN_ARTICLE_CHARS, NEWSINGEST_ARTICLE_PATTERN, NEWSINGEST_EXTRACT_OVE
 NEWSINGEST_MAX_PAGE_ELEMENTS). A crawl engine (crawler/engine.py) sets a pool shared by its crawls as the
 crawler's `extractor_pool` (settings are deep-copied, a pool cannot be); without one the pipeline starts and
 stops a pool of its own.
-Counts go to the crawler's stats under newsingest/* (newsingest/quality/* for the extraction-drift canary).
+Counts go to the crawler's stats under newsingest/* (newsingest/quality/* for the extraction-drift canary),
+extraction times too (crawler/extract_timing.py).
 This module touches the spool directory and the extraction workers.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from scrapy.exceptions import DropItem
 
+from crawler import extract_timing
 from crawler.extract import NO_OVERRIDES, Overrides
 from crawler.interstitial import STAND_IN_REASONS
 from crawler.pool import ExtractionLost, ExtractorPool, page_options, worker_count
@@ -85,7 +87,8 @@ class ExtractAndSpoolPipeline:
             return item
         stats = self.crawler.stats
         try:
-            extraction = await self.pool.extract(item, self.options, on_worker_died=self._worker_died)
+            extraction = await self.pool.extract(item, self.options, on_worker_died=self._worker_died,
+                                                 on_extracted=self._extracted)
         except ExtractionLost as lost:
             raise self._lost(item, lost.kind, lost.error) from None
         except Exception as exc:  # the worker's own failure (memory, pickling): this page is lost, not the crawl
@@ -137,6 +140,9 @@ class ExtractAndSpoolPipeline:
         logger.log(level, kind, extra={"url": page.url, "error": error})
         _fetch_state(self.crawler).extracted(page.url, None, f"error:{kind}")
         return DropItem(kind, log_level="DEBUG")
+
+    def _extracted(self, seconds: float) -> None:
+        extract_timing.observe(self.crawler.stats, seconds)
 
     def _worker_died(self) -> None:
         # Its pages are tried again; the death itself is an error of the run even when none is lost.

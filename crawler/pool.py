@@ -78,13 +78,17 @@ class ExtractorPool:
                  overrides: extract.Overrides = extract.NO_OVERRIDES,
                  timeout: float = defaults.CRAWL["extract_timeout"],
                  max_elements: int = defaults.CRAWL["max_page_elements"],
-                 on_worker_died: Callable[[], None] | None = None):
+                 on_worker_died: Callable[[], None] | None = None,
+                 on_extracted: Callable[[float], None] | None = None):
         self._context = multiprocessing.get_context("forkserver")
         self._context.set_forkserver_preload(["crawler.extract"])
         self.workers = workers
         self.timeout = timeout
         self._options = page_options(min_article_chars, article_pattern, overrides, max_elements)
         self._on_worker_died = on_worker_died
+        # Given each extracted page's seconds from when its worker started it to its result (the metrics'
+        # extraction time: the worker's own work, not the page's wait for a free worker).
+        self._on_extracted = on_extracted
         # Pages handed to the executor at once: each worker has the next page waiting when it is done
         # with one. A worker reports by slot when it starts a page, so the deadline counts from there.
         self.slots = 2 * workers
@@ -108,11 +112,12 @@ class ExtractorPool:
         return _Generation(executor, started, pids)
 
     async def extract(self, page: Page, options: dict | None = None,
-                      on_worker_died: Callable[[], None] | None = None) -> extract.Extraction:
+                      on_worker_died: Callable[[], None] | None = None,
+                      on_extracted: Callable[[float], None] | None = None) -> extract.Extraction:
         """The page's extraction; raises ExtractionLost when it could not be had. `options` (extract_page's
         keyword arguments) replace the pool's own for this page, and `on_worker_died` its callback: a pool
         shared by the crawls of several sources (crawler/engine.py) extracts each with its source's rules and
-        counts a worker's death against the crawl that found it."""
+        counts a worker's death (and the page's extraction time) against the crawl that found it."""
         free_slots = self._slots()
         slot = await free_slots.get()
         try:
@@ -122,7 +127,8 @@ class ExtractorPool:
                     raise ExtractionLost("extraction_failed", "the extraction pool was shut down")
                 generation = self._generation
                 try:
-                    return await self._run(generation, slot, page, options or self._options)
+                    return await self._run(generation, slot, page, options or self._options,
+                                           on_extracted or self._on_extracted)
                 except BrokenProcessPool:
                     self._replace(generation, on_worker_died or self._on_worker_died)
                     # A pool we killed at another page's deadline: this page did nothing wrong.
@@ -158,7 +164,8 @@ class ExtractorPool:
             while self._held:
                 self._free_slots.put_nowait(self._held.pop(0))
 
-    async def _run(self, generation: _Generation, slot: int, page: Page, options: dict) -> extract.Extraction:
+    async def _run(self, generation: _Generation, slot: int, page: Page, options: dict,
+                   on_extracted: Callable[[float], None] | None) -> extract.Extraction:
         generation.started[slot] = 0.0
         submitted = time.monotonic()
         future = asyncio.wrap_future(generation.executor.submit(_task, slot, page, options))
@@ -177,7 +184,10 @@ class ExtractorPool:
                     # Cancelled by _replace, or by a shutdown: a CancelledError would lose the page uncounted.
                     if future.cancelled():
                         raise BrokenProcessPool("the page's pool was replaced")
-                    return future.result()
+                    extraction = future.result()
+                    if on_extracted is not None:
+                        on_extracted(time.monotonic() - (generation.started[slot] or submitted))
+                    return extraction
         finally:
             del generation.in_flight[slot]
         future.cancel()  # its result (BrokenProcessPool, once the worker is killed) is of no interest

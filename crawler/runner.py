@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 import structlog
 from scrapy.crawler import CrawlerProcess
 
+from crawler import extract_timing
 from crawler.extract import Overrides
 from crawler.fetch_state import load_previous_for
 from crawler.middlewares import STAT_DOCUMENTS_FETCHED, STAT_PAGES_FETCHED
@@ -52,9 +53,10 @@ class CrawlSummary:
     seconds: float = 0.0
     daemon_id: str | None = None
     quality: Counts = field(default_factory=Counts)  # for the extraction-drift canary (ingest/drift.py)
+    extract_seconds: dict | None = None  # crawler/extract_timing.py's histogram of per-page extraction times
 
     def to_dict(self) -> dict:
-        return {
+        summary = {
             "run_id": self.run_id,
             "source": self.source,
             "started_at": self.started_at.isoformat(),
@@ -68,6 +70,9 @@ class CrawlSummary:
             "daemon_id": self.daemon_id,
             "quality": self.quality.to_dict(),
         }
+        if self.extract_seconds is not None:
+            summary["extract_seconds"] = self.extract_seconds
+        return summary
 
 
 def adhoc_source(urls: list[str], allow_private_hosts: bool) -> Source:
@@ -196,6 +201,7 @@ def finish_run(config: Config, source: Source, run_id: str, stats: dict, started
         quality=Counts.of_run(int(stats.get("newsingest/articles", 0)), not_article_reasons,
                               no_date=int(stats.get(STAT_NO_DATE, 0)), no_author=int(stats.get(STAT_NO_AUTHOR, 0)),
                               short_articles=int(stats.get(STAT_SHORT_BODY, 0))),
+        extract_seconds=extract_timing.histogram(stats),
     )
     record = summary.to_dict()
     if crash:

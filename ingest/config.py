@@ -115,6 +115,7 @@ class DaemonSettings:
     trigger_poll_interval: float
     keep_bad_segments: float
     stale_run_after: float
+    http: tuple[str, int] | None = None  # (host, port) of the monitoring endpoints (ingest/monitoring.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +347,7 @@ def _parse_daemon(v: _Validator, table: dict[str, Any]) -> DaemonSettings:
                                          maximum=3600),
         keep_bad_segments=v.duration(table, "keep_bad_segments", p, d["keep_bad_segments"], maximum=365 * _DAY),
         stale_run_after=v.duration(table, "stale_run_after", p, d["stale_run_after"], maximum=30 * _DAY),
+        http=v.listen_address(table, "http", p, d["http"]),
     )
 
 
@@ -518,6 +520,29 @@ class _Validator:
                 raise self.fail(prefix + key, f"{entry!r} is not an IP address, a network or a host name")
             entries.append(name)
         return tuple(entries)
+
+    def listen_address(self, table: dict, key: str, prefix: str, default: str | None) -> tuple[str, int] | None:
+        """"host:port" to listen on: an IPv4 address, a host name or a bracketed IPv6 address ("[::1]:9464")."""
+        value = table.get(key, default)
+        if value is None:
+            return None
+        expected = "expected \"host:port\" (\"127.0.0.1:9464\", \"0.0.0.0:9464\", \"[::1]:9464\")"
+        if not isinstance(value, str):
+            raise self.fail(prefix + key, f"{expected}, got {_kind(value)}")
+        host, colon, port = value.strip().rpartition(":")
+        if host.startswith("[") and host.endswith("]"):
+            host = host[1:-1]
+            try:
+                valid_host = ipaddress.ip_address(host).version == 6
+            except ValueError:
+                valid_host = False
+        else:
+            valid_host = ":" not in host and bool(_HOST_NAME.fullmatch(host))
+        if not colon or not valid_host:
+            raise self.fail(prefix + key, f"{expected}, got {value!r}")
+        if not (port.isascii() and port.isdigit() and 1 <= int(port) <= 65535):
+            raise self.fail(prefix + key, f"port must be 1-65535, got {value!r}")
+        return host, int(port)
 
     def selector(self, table: dict, key: str) -> str | None:
         value = table.get(key)

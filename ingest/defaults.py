@@ -85,6 +85,8 @@ DAEMON = {
     "trigger_poll_interval": 5,  # seconds; LISTEN/NOTIFY wakes the daemon sooner
     "keep_bad_segments": 7 * 86400,  # seconds an unreadable spool segment is kept for inspection
     "stale_run_after": 6 * 3600,  # seconds after which a crawl run still marked running is abandoned
+    # "host:port" ("[::1]:9464" for IPv6) of the monitoring endpoints /metrics, /healthz, /readyz; None: off.
+    "http": None,
 }
 
 SOURCE = {

@@ -73,6 +73,8 @@ class LoadResult:
     bad_segments: list[str] = field(default_factory=list)
     bad_lines: dict[str, list[int]] = field(default_factory=dict)  # segment -> lines set aside, the rest loaded
     crawl_runs: int = 0
+    # The run summaries recorded, as the crawls wrote them: the daemon's metrics count the runs it did not see end.
+    run_summaries: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     # Per source whose runs this load judged, each measure's extraction-drift state (ingest/drift.py).
     drifts: list[drift.Drift] = field(default_factory=list)
@@ -282,7 +284,8 @@ def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: Load
     judged: set[str] = set()  # sources with runs for the extraction-drift canary
     for path in paths.run_summaries():
         try:
-            run = CrawlRun.from_dict(json.loads(path.read_text(encoding="utf-8")))
+            data = json.loads(path.read_text(encoding="utf-8"))
+            run = CrawlRun.from_dict(data)
         except (OSError, ValueError, KeyError, TypeError) as exc:
             target = set_aside(paths.root, path)
             log.error("run_summary_unreadable", file=path.name, moved_to=str(target), error=str(exc))
@@ -296,6 +299,7 @@ def load_run_summaries(conn: psycopg.Connection, paths: SpoolPaths, result: Load
         result.crawl_runs += 1
         if run.quality is not None:
             judged.add(run.source)
+        result.run_summaries.append(data)
         log.info("crawl_loaded", run_id=run.run_id, source=run.source, status=run.status, new=loaded.new,
                  updated=loaded.updated, duplicates=loaded.duplicates)
     for source in sorted(judged):

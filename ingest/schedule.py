@@ -11,13 +11,14 @@
 - `newsingest trigger SOURCE` requests reach the daemon by LISTEN/NOTIFY, with polling as fallback.
 - SIGTERM/SIGINT: stop scheduling, give running crawls the grace period, then stop them; run a final
   load; exit 0. A second signal stops at once; closed spool segments are kept for the next start.
+- With `[daemon] http` set, /metrics, /healthz and /readyz (ingest/monitoring.py); each ended crawl's run
+  summary and each load feed the metrics.
 
 This module touches child processes, the data directory (spool, lock files) and the database.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
@@ -26,6 +27,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -44,7 +46,9 @@ from ingest.load import load_spool, recover_orphan_segments
 from ingest.locks import SourceLock
 from ingest.logs import error_text
 from ingest.migrate import migrate
+from ingest.monitoring import DaemonMetrics, MonitoringServer, Probes, format_address, monitoring_app, read_run_summary
 from ingest.tables import runs as runs_sql
+from ingest.tables.drift import current_drifts
 
 log = structlog.get_logger("newsingest.daemon")
 
@@ -82,15 +86,24 @@ class Daemon:
         self._scheduled_for: dict[str, datetime] = {}  # job id -> the run time it was last submitted for
         self.engine = (EngineProcess(self._engine_command(), self._child_env(), sys.stdout, self.stopping)
                        if config.daemon.crawl_engine == "shared" else None)
+        self.metrics = DaemonMetrics(config)
+        # For /readyz: whether the crawl engine runs (with a process per crawl there is none to be down).
+        self.engine_alive: Callable[[], bool] = self.engine.alive if self.engine is not None else (lambda: True)
+        self.probes = Probes(self.dsn, stopping=self.stopping, scheduler_running=lambda: self.scheduler.running,
+                             engine_alive=lambda: self.engine_alive())
+        self._http: MonitoringServer | None = None
 
     # ---------------------------------------------------------------- lifecycle
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, self._on_signal)
         signal.signal(signal.SIGINT, self._on_signal)
+        if self.config.daemon.http and not self._start_http():
+            return 1
         spool = SpoolPaths(self.config.spool_dir).create()
         self._recover_orphans()
         self._migrate()
+        self._best_effort_db(self._restore_drift_gauges)
         if self.engine is not None:
             self.engine.start()  # now: the first crawls need not wait for it
         now = datetime.now(UTC)
@@ -119,8 +132,24 @@ class Daemon:
             crawl_engine=self.config.daemon.crawl_engine,
         )
         while not self.stopping.wait(0.5):
-            pass
-        return self._shutdown()
+            self.probes.beat()
+        try:
+            return self._shutdown()
+        finally:
+            if self._http is not None:
+                self._http.stop()
+
+    def _start_http(self) -> bool:
+        """The monitoring endpoints; False (the daemon does not start) when they cannot listen."""
+        address = format_address(self.config.daemon.http)
+        try:
+            self._http = MonitoringServer.start(self.config.daemon.http,
+                                                monitoring_app(self.metrics.registry, self.probes))
+        except OSError as exc:
+            log.error("http_server_failed", address=address, error=exc.strerror or str(exc))
+            return False
+        log.info("http_server_started", address=address)
+        return True
 
     def _migrate(self) -> None:
         try:
@@ -131,6 +160,12 @@ class Daemon:
         except (DatabaseUnavailable, psycopg.Error) as exc:
             # Crawls need no database; loads will retry (and migrate) when it is back.
             log.error("database_unavailable", error=error_text(exc))
+
+    def _restore_drift_gauges(self, conn) -> None:
+        """Drifts found before this start stay visible in /metrics until a run ends them."""
+        for source, drifts in current_drifts(conn, [s.name for s in self.config.sources]).items():
+            for drift in drifts:
+                self.metrics.set_drift(source, drift.measure, True)
 
     def _on_signal(self, signum, _frame) -> None:
         self._signals += 1
@@ -305,8 +340,9 @@ class Daemon:
         if summary is None:
             log.error("crawl_lost", source=source_name, run_id=run_id, reason=ticket.outcome, error=ticket.error)
             self._write_fallback(source_name, run_id, started_at, ticket.outcome, ticket.error or ticket.outcome)
-        self._crawl_ended(source_name, run_id, started_at,
-                          summary or {"status": "failed", "finish_reason": ticket.outcome})
+        self._crawl_ended(source_name, run_id, started_at, summary or read_run_summary(self.config.spool_dir, run_id)
+                          or {"run_id": run_id, "source": source_name, "status": "failed",
+                              "finish_reason": ticket.outcome})
         failed = summary is None or summary.get("status") != "finished"
         self._count_failure(source_name, failed and not self.stopping.is_set())
 
@@ -362,23 +398,23 @@ class Daemon:
             finish_reason = "process_died" if code != 1 else "process_failed"
             self._write_fallback(source_name, run_id, started_at, finish_reason,
                                  f"crawl process exited with status {code}")
-        self._crawl_ended(source_name, run_id, started_at, self._own_summary(run_id) or {
+        # None when a load took it first: _load_job reports it to the metrics then.
+        summary = read_run_summary(self.config.spool_dir, run_id)
+        self._crawl_ended(source_name, run_id, started_at, summary or {
             "status": "finished" if code == 0 else "failed",
-            "finish_reason": "finished" if code == 0 else "process_died" if code != 1 else "process_failed"})
+            "finish_reason": "finished" if code == 0 else "process_died" if code != 1 else "process_failed"},
+            recorded=summary is not None)
         self._count_failure(source_name, failed and not self.stopping.is_set())
 
-    def _own_summary(self, run_id: str) -> dict | None:
-        """The run summary a crawl process wrote, while the loader has not taken it yet."""
-        try:
-            return json.loads((SpoolPaths(self.config.spool_dir).runs / f"{run_id}.json").read_bytes())
-        except (OSError, ValueError):
-            return None
-
-    def _crawl_ended(self, source_name: str, run_id: str, started_at: datetime, summary: dict) -> None:
-        """One event per crawl, whichever way it ran, once the daemon has recorded its end."""
+    def _crawl_ended(self, source_name: str, run_id: str, started_at: datetime, summary: dict,
+                     recorded: bool = True) -> None:
+        """One event per crawl, whichever way it ran, once the daemon has recorded its end; its run summary
+        (crawler/runner.py's dict, or the daemon's fallback) feeds the metrics when `recorded`."""
         log.info("crawl_ended", source=source_name, run_id=run_id, status=summary.get("status"),
                  finish_reason=summary.get("finish_reason"),
                  seconds=round((datetime.now(UTC) - started_at).total_seconds(), 3))
+        if recorded:
+            self.metrics.crawl_ended(summary)
 
     def _count_failure(self, source_name: str, failed: bool) -> None:
         self._failures[source_name] = self._failures.get(source_name, 0) + 1 if failed else 0
@@ -403,6 +439,7 @@ class Daemon:
                 self._load_failures += 1
                 retry_in = min(self.config.load_interval * 2 ** (self._load_failures - 1), _MAX_LOAD_BACKOFF)
                 log.error("load_failed", error=error_text(exc), attempt=self._load_failures, retry_in=retry_in)
+                self.metrics.load_failed()
                 if not final and not self.stopping.is_set():
                     self.scheduler.modify_job("load", next_run_time=datetime.now(UTC) + timedelta(seconds=retry_in))
                 return
@@ -412,6 +449,12 @@ class Daemon:
             if self._load_failures:
                 log.info("load_recovered", after_failures=self._load_failures)
             self._load_failures = 0
+            self.metrics.load_finished(inserted=result.inserted, updated=result.updated,
+                                       duplicates=result.duplicates, seconds=result.seconds)
+            for summary in result.run_summaries:
+                self.metrics.crawl_ended(summary)  # a run whose summary a load took before the daemon read it
+            for drift in result.drifts:
+                self.metrics.set_drift(drift.source, drift.measure, drift.active)
             log.info(
                 "load_finished", segments=result.segments, records=result.records, inserted=result.inserted,
                 updated=result.updated, duplicates=result.duplicates, bad_segments=len(result.bad_segments),

@@ -55,19 +55,29 @@ class StatusReport:
         }
 
 
-def spool_backlog(config: Config) -> SpoolBacklog:
+def spool_backlog(config: Config, line_counts: dict[tuple, int] | None = None) -> SpoolBacklog:
+    """`line_counts`, kept by a caller that asks again and again (the daemon's /metrics), remembers the records
+    of the segments already counted, so each closed segment (which never changes) is read once."""
     paths = SpoolPaths(config.spool_dir)
     segments = []
     records = 0
     times = []
+    counted: dict[tuple, int] = {}
     for segment in paths.ready_segments():
         try:
             with open(segment, "rb") as fh:
-                records += sum(1 for _ in fh)
-                times.append(os.fstat(fh.fileno()).st_mtime)
+                stat = os.fstat(fh.fileno())
+                key = (segment.name, stat.st_size, stat.st_mtime_ns)
+                count = line_counts.get(key) if line_counts is not None else None
+                counted[key] = sum(1 for _ in fh) if count is None else count
+                records += counted[key]
+                times.append(stat.st_mtime)
         except FileNotFoundError:
             continue  # loaded (and removed) by a running load since it was listed
         segments.append(segment)
+    if line_counts is not None:  # only the segments still there: it stays as small as the backlog
+        line_counts.clear()
+        line_counts.update(counted)
     orphans = orphaned_segments(paths.root)
     records += sum(count for _, count, _ in orphans)
     times += [mtime for _, _, mtime in orphans]

@@ -150,3 +150,26 @@ def test_an_unknown_crawl_engine_is_an_error_naming_file_and_key(tmp_path):
 def test_max_concurrent_crawls_defaults_to_what_the_crawl_engine_can_take(tmp_path, engine, crawls):
     path = write(tmp_path, f'[daemon]\ncrawl_engine = "{engine}"\n')
     assert load_config(path, env={}).daemon.max_concurrent_crawls == crawls
+
+
+@pytest.mark.parametrize("value, address", [
+    ("127.0.0.1:9464", ("127.0.0.1", 9464)),
+    ("0.0.0.0:9464", ("0.0.0.0", 9464)),
+    ("[::1]:9464", ("::1", 9464)),
+    ("metrics.internal:80", ("metrics.internal", 80)),
+])
+def test_daemon_http_takes_an_address_and_port(tmp_path, value, address):
+    assert load_config(write(tmp_path, f'[daemon]\nhttp = "{value}"\n'), env={}).daemon.http == address
+
+
+def test_daemon_http_is_off_by_default(tmp_path):
+    assert load_config(write(tmp_path, ""), env={}).daemon.http is None
+
+
+@pytest.mark.parametrize("value", ['"127.0.0.1"', '"127.0.0.1:0"', '"127.0.0.1:65536"', '"::1:9464"', '":9464"',
+                                   '"bad host:9464"', "9464"])
+def test_daemon_http_that_is_no_host_and_port_names_file_and_key(tmp_path, value):
+    path = write(tmp_path, f"[daemon]\nhttp = {value}\n")
+    with pytest.raises(ConfigError) as error:
+        load_config(path, env={})
+    assert str(path) in str(error.value) and "key 'daemon.http'" in str(error.value)

@@ -137,3 +137,65 @@ def test_kubernetes_grace_period_matches_the_systemd_stop_timeout(unit):
     text = (K8S / "deployment.yaml").read_text()
     (grace,) = re.findall(r"terminationGracePeriodSeconds:\s*(\d+)", text)
     assert int(grace) == int(unit["TimeoutStopSec"][0])
+
+
+# --- monitoring ----------------------------------------------------------------------------------------
+
+
+def yaml_block(text: str, key: str) -> str:
+    """The lines under the first `key:` of a YAML file, those indented deeper than it."""
+    lines = text.splitlines()
+    header = re.compile(rf"^(\s*)(?:-\s*)?{re.escape(key)}:\s*$")
+    found = next(((i, m) for i, m in enumerate(map(header.match, lines)) if m), None)
+    if found is None:
+        raise AssertionError(f"no '{key}:' block")
+    index, match = found
+    block = []
+    for line in lines[index + 1 :]:
+        if line.strip() and len(line) - len(line.lstrip(" ")) <= len(match.group(1)):
+            break
+        block.append(line)
+    return "\n".join(block)
+
+
+def yaml_value(block: str, key: str) -> str:
+    (value,) = re.findall(rf"^\s*(?:-\s*)?{re.escape(key)}:\s*(.+?)\s*$", block, re.MULTILINE)
+    return value.strip("\"'")
+
+
+@pytest.fixture(scope="module")
+def deployment() -> str:
+    return (K8S / "deployment.yaml").read_text()
+
+
+def test_kubernetes_config_serves_monitoring_on_every_interface_of_the_pod():
+    config = load_config(K8S / "newsingest.toml", env={})
+    assert config.daemon.http is not None and config.daemon.http[0] == "0.0.0.0"
+
+
+def test_kubernetes_container_exposes_the_configured_monitoring_port(deployment):
+    port = load_config(K8S / "newsingest.toml", env={}).daemon.http[1]
+    ports = yaml_block(deployment, "ports")
+    assert yaml_value(ports, "name") == "metrics" and int(yaml_value(ports, "containerPort")) == port
+
+
+@pytest.mark.parametrize("probe, path", [("livenessProbe", "/healthz"), ("readinessProbe", "/readyz")])
+def test_kubernetes_probes_ask_the_daemon_on_its_monitoring_port(deployment, probe, path):
+    block = yaml_block(deployment, probe)
+    assert yaml_value(block, "path") == path and yaml_value(block, "port") == "metrics"
+
+
+def test_kubernetes_pods_carry_the_prometheus_scrape_annotations(deployment):
+    port = load_config(K8S / "newsingest.toml", env={}).daemon.http[1]
+    annotations = yaml_block(yaml_block(deployment, "template"), "annotations")
+    assert yaml_value(annotations, "prometheus.io/scrape") == "true"
+    assert int(yaml_value(annotations, "prometheus.io/port")) == port
+    assert yaml_value(annotations, "prometheus.io/path") == "/metrics"
+
+
+def test_compose_healthcheck_asks_healthz_where_its_config_serves_it():
+    text = (DEPLOY / "compose.yaml").read_text()
+    (source,) = re.findall(r"-\s*(\./[^:\s]+):/etc/newsingest/newsingest\.toml", text)
+    host, port = load_config(DEPLOY / source, env={}).daemon.http
+    check = yaml_value(yaml_block(yaml_block(text, "newsingest"), "healthcheck"), "test")
+    assert f"http://127.0.0.1:{port}/healthz" in check and host in ("127.0.0.1", "0.0.0.0")
