@@ -470,33 +470,10 @@ def run_daemon(run: Run, engine: str | None, dsn: str, tmp: Path, per_host: int,
                                        stderr=subprocess.STDOUT)
             sampler = run.sampler = TreeSampler(process.pid)
             sampler.start()
-            news_at = run.started + run.window / 2
-            published = False
-            while time.time() < run.started + run.window and process.poll() is None:
-                if not published and time.time() >= news_at:
-                    site.publish(list(range(NEWS_EVERY // 2, run.sources, NEWS_EVERY)))
-                    published = True
-                time.sleep(0.2)
-            run.window_end = time.time()
-            process.send_signal(signal.SIGTERM)
             try:
-                run.exit_status = process.wait(timeout=STOP_WAIT)
-            except subprocess.TimeoutExpired:
-                print(f"  the daemon did not stop within {STOP_WAIT:.0f} s of SIGTERM: killed")
-                _kill(descendants(os.getpid()))
-                run.exit_status = process.wait(timeout=30)
-            run.exited = time.time()
-            sampler.stopped.set()
-            sampler.join(timeout=5)
-            # Orphans (a crawl's fork server, say) end when their parent's pipes close: wait a little.
-            deadline = time.monotonic() + 30
-            while sampler.reap_orphans() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            if leftover := [pid for pid in children(os.getpid()) if pid != process.pid]:
-                print(f"  {len(leftover)} processes left by the daemon still ran 30 s after it exited: killed")
-                _kill([*leftover, *descendants(os.getpid())])
-                time.sleep(0.5)
-                sampler.reap_orphans()
+                _window(run, process, site)
+            finally:
+                _stop(run, process, sampler)
         run.cpu_total = _rusage_children() - before_children
         run.harness_cpu = _own_cpu() - before_self
         run.cpu_sampled = sampler.cpu[-1] if sampler.cpu else 0.0
@@ -506,6 +483,41 @@ def run_daemon(run: Run, engine: str | None, dsn: str, tmp: Path, per_host: int,
     run.events, run.bad_lines = read_log(log_path)
     run.grid_t0, run.articles_loaded = _database_facts(dsn, run)
     return run
+
+
+def _window(run: Run, process: subprocess.Popen, site: FeedSites) -> None:
+    """The daemon runs for the window; some sources publish an article in its middle."""
+    news_at = run.started + run.window / 2
+    published = False
+    while time.time() < run.started + run.window and process.poll() is None:
+        if not published and time.time() >= news_at:
+            site.publish(list(range(NEWS_EVERY // 2, run.sources, NEWS_EVERY)))
+            published = True
+        time.sleep(0.2)
+
+
+def _stop(run: Run, process: subprocess.Popen, sampler: TreeSampler) -> None:
+    """SIGTERM, then the daemon's own shutdown; whatever outlives it in the tree is waited for, then killed."""
+    run.window_end = time.time()
+    process.send_signal(signal.SIGTERM)
+    try:
+        run.exit_status = process.wait(timeout=STOP_WAIT)
+    except subprocess.TimeoutExpired:
+        print(f"  the daemon did not stop within {STOP_WAIT:.0f} s of SIGTERM: killed")
+        _kill(descendants(os.getpid()))
+        run.exit_status = process.wait(timeout=30)
+    run.exited = time.time()
+    sampler.stopped.set()
+    sampler.join(timeout=5)
+    # Orphans (a crawl's fork server, say) end when their parent's pipes close: wait a little.
+    deadline = time.monotonic() + 30
+    while sampler.reap_orphans() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if leftover := [pid for pid in children(os.getpid()) if pid != process.pid]:
+        print(f"  {len(leftover)} processes left by the daemon still ran 30 s after it exited: killed")
+        _kill([*leftover, *descendants(os.getpid())])
+        time.sleep(0.5)
+        sampler.reap_orphans()
 
 
 def _what_runs(pid: int) -> str:
@@ -654,7 +666,7 @@ def figures(run: Run) -> Figures:
     if since is not None and since < run.window_end:
         later = [e for e in done if since < e["_t"] <= run.window_end]
         revisits = len(later)
-        unchanged = sum(1 for e in later if e.get("status") == "finished" and not e.get("pages"))
+        unchanged = sum(1 for e in later if e.get("status") == "finished" and e.get("pages") == 0)
         steady_s = run.window_end - since
         steady_cpu = run.sampler.cpu_at(run.window_end) - run.sampler.cpu_at(since)
         per_revisit = steady_cpu / revisits if revisits else None
@@ -695,7 +707,8 @@ def print_run(run: Run, f: Figures) -> None:
     print(f"\n{run.mode}: {run.sources} sources every {run.interval:g} s (= {per_15:,.0f} sources per 15 minutes), "
           f"{concurrent}, {start}, window {run.window:g} s; daemon exit status {run.exit_status}, "
           f"{run.exited - run.window_end:.0f} s after SIGTERM")
-    first = "never (lengthen --window)" if f.first_round_s is None else f"{f.first_round_s:.0f} s after start"
+    first = f"{f.first_round_s:.0f} s after start" if f.first_round_s is not None else (
+        "not within the window" + (" (lengthen --window)" if run.start == "cold" else ""))
     print(f"  crawls finished    {f.crawls} by exit; every source had finished one {first}")
     if f.per_revisit is not None:
         since = "the first start" if run.start == "warm" else "then"
@@ -765,6 +778,10 @@ def _concurrency(spec: str) -> dict[str, int]:
     return found
 
 
+def _exit_on_signal(signum: int, _frame) -> None:
+    raise SystemExit(128 + signum)
+
+
 def _ints(text: str) -> list[int]:
     return [int(part) for part in text.split(",") if part.strip()]
 
@@ -796,6 +813,8 @@ def main(argv=None) -> int:
     if unknown or not counts or min(counts) < 1 or args.per_host < 1:
         ap.error(f"modes are {', '.join(MODES)}; sources and --per-host at least 1")
     load_interval = args.load_interval or max(args.interval / 4, 2.0)
+    # Stopped from outside, stop the daemon first (the finally blocks), as for Ctrl-C.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     if not become_subreaper():
         print("note: cannot become the subreaper of the daemon's tree: CPU of processes orphaned in it is missed")
 
