@@ -315,6 +315,8 @@ class TreeSampler(threading.Thread):
         self.pss_missing = False
         self.orphans_reaped = 0
         self.orphan_kinds: dict[int, str] = {}  # pid: what it runs, read while it ran
+        self.own_cpu: dict[int, float] = {}  # pid: its own CPU seconds at its last sample
+        self.roles: dict[int, str] = {}  # pid: _role()
 
     def run(self) -> None:
         while not self.stopped.is_set():
@@ -347,6 +349,9 @@ class TreeSampler(threading.Thread):
         for pid in pids:
             own, reaped = cpu_times(pid)
             cpu += own + reaped
+            if pid not in self.roles:
+                self.roles[pid] = _role(pid)
+            self.own_cpu[pid] = max(own, self.own_cpu.get(pid, 0.0))
             rss, pss = memory_kib(pid)
             rss_sum += rss
             if pss is None and rss:
@@ -534,6 +539,27 @@ def _what_runs(pid: int) -> str:
     return Path(argv[0]).name or "?"
 
 
+def _role(pid: int) -> str:
+    """Which part of newsingest a process is, for the CPU breakdown."""
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as fh:
+            argv = fh.read(4096).decode(errors="replace").split("\0")
+    except OSError:
+        return "?"
+    line = " ".join(argv)
+    if "ingest.cli" in argv:
+        command = next((a for a in argv if a in ("run", "engine", "crawl")), "?")
+        return {"run": "daemon", "engine": "crawl engine", "crawl": "crawl processes"}[command] \
+            if command != "?" else "newsingest"
+    if "forkserver" in line:
+        return "extraction fork server"
+    if "resource_tracker" in line:
+        return "resource trackers"
+    if "multiprocessing" in line or "spawn_main" in line:
+        return "extraction workers"
+    return _what_runs(pid)
+
+
 def _kill(pids: list[int]) -> None:
     for pid in pids:
         try:
@@ -718,6 +744,11 @@ def print_run(run: Run, f: Figures) -> None:
     else:
         print("  CPU per revisit    n/a: no revisit inside the window (lengthen --window)")
     per_crawl = run.cpu_total / max(f.crawls, 1)
+    by_role = Counter()
+    for pid, seconds in run.sampler.own_cpu.items():
+        by_role[run.sampler.roles.get(pid, "?")] += seconds
+    print("  CPU by process     " + ", ".join(f"{role} {seconds:.1f} s" for role, seconds in by_role.most_common())
+          + " (own time, last sample of each; processes that ended between samples are missed)")
     print(f"  CPU, whole tree    {run.cpu_total:.1f} s from daemon start to exit, {per_crawl * 1000:.0f} ms per crawl "
           f"(sampled {run.cpu_sampled:.1f} s); this process (site, sampler) {run.harness_cpu:.1f} s")
     if run.sampler.orphans_reaped:

@@ -88,7 +88,7 @@ def crawl_settings(config: Config, source: Source, run_id: str, urls: list[str] 
     settings.update(
         {
             "ITEM_PIPELINES": {_PIPELINE: 300},
-            "EXTENSIONS": {_PROGRESS: 500},
+            "EXTENSIONS": {**settings["EXTENSIONS"], _PROGRESS: 500},
             "NEWSINGEST_PROGRESS": progress,
             "NEWSINGEST_SOURCE": source.name,
             "NEWSINGEST_RUN_ID": run_id,

@@ -96,6 +96,17 @@ def scrapy_settings(crawl: CrawlSettings, source: Source) -> dict[str, Any]:
             # Last before the download slot: nothing awaits between its check and the slot queue.
             "crawler.politeness.StopPromptly": 990,
         },
+        # Only what a crawl uses: each crawler builds its handlers and extensions, and the crawl engine builds
+        # a crawler per crawl. LogCount would add a log handler per running crawler, each counting every
+        # crawl's records.
+        "DOWNLOAD_HANDLERS": {"data": None, "file": None, "s3": None, "ftp": None},
+        "EXTENSIONS": {
+            "scrapy.extensions.logcount.LogCount": None,
+            "scrapy.extensions.memusage.MemoryUsage": None,
+            "scrapy.extensions.feedexport.FeedExporter": None,
+            "scrapy.extensions.logstats.LogStats": None,
+            "scrapy.extensions.spiderstate.SpiderState": None,
+        },
         # Statelessness and no listening sockets.
         "COOKIES_ENABLED": False,
         "TELNETCONSOLE_ENABLED": False,

@@ -5,6 +5,7 @@ daemons, fixture sites on 127.0.0.x and the session's PostgreSQL.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -12,6 +13,7 @@ import psycopg
 from newssite import NewsSite, build_articles
 from test_crawl import source_block
 from test_daemon import Daemon, article_count, wait_until
+from test_metrics import free_port, get, with_http
 from test_runs import config_with, crawling
 
 
@@ -83,3 +85,26 @@ def test_an_engine_killed_mid_crawl_is_restarted_its_run_failed_and_its_records_
         copies = conn.execute("SELECT count(*) FROM articles GROUP BY canonical_url HAVING count(*) > 1").fetchall()
     assert status == ("failed", "engine_died")
     assert not copies
+
+
+def test_readyz_says_the_engine_is_down_while_it_cannot_be_restarted(small_site, db, database_url, tmp_path,
+                                                                     data_dir):
+    port = free_port()
+    config = with_http(config_with(tmp_path, data_dir, "[load]\ninterval = 1\n"
+                                   + source_block("fixture", feeds=[small_site.url("/feeds/rss.xml")], interval="1h"),
+                                   daemon='crawl_engine = "shared"'), port)
+    daemon = Daemon.start(config, data_dir, database_url)
+    try:
+        engine = daemon.wait_for_event("crawl_engine_started")[0]
+        daemon.wait_for_event("crawl_ended")
+        ready_before = get(f"http://127.0.0.1:{port}/readyz")[0]
+        # The engine reads the config file when it starts: broken on disk, every restart fails at once.
+        config.write_text(config.read_text() + "\n[daemon.nonsense\n")
+        os.kill(engine["pid"], signal.SIGKILL)
+        daemon.wait_for_event("crawl_engine_died", count=2, timeout=30)
+        status, body = get(f"http://127.0.0.1:{port}/readyz")
+    finally:
+        daemon.stop()
+        daemon.kill()
+    assert ready_before == 200
+    assert status == 503 and json.loads(body)["checks"]["engine"] != "ok"

@@ -157,7 +157,7 @@ def database_down(tmp_path_factory) -> DownScrape:
                                          interval="1h"), port)
         daemon = Daemon.start(config, data_dir, with_password(f"postgresql://postgres@127.0.0.1:{closed}/news"))
         try:
-            daemon.wait_for_event("crawl_process_finished", timeout=60)
+            daemon.wait_for_event("crawl_ended", timeout=60)
             daemon.wait_for_event("load_failed", timeout=30)
             readyz = get(base + "/readyz")
             metrics = get(base + "/metrics")[1]
@@ -211,7 +211,7 @@ def test_daemon_stops_at_start_when_its_http_port_is_taken(database_url, tmp_pat
             daemon.kill()
     (failed,) = daemon.events("http_server_failed")
     assert failed["address"] == f"127.0.0.1:{port}" and failed["error"]
-    assert not daemon.events("crawl_process_started")
+    assert not daemon.events("crawl_dispatched")
 
 
 def test_drift_gauge_is_1_while_a_measure_drifts_and_0_after(database_url):
