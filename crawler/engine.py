@@ -38,6 +38,9 @@ REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # anyway; the daemon kills it sooner at its own shutdown.
 _STOP_BOUND = 60.0
 _MAX_COMMAND_BYTES = 64 * 1024  # a command line longer than this is not ours
+# Seconds a host's robots.txt, once fetched, serves the engine's later crawls: a revisit every few minutes
+# then costs one request, not two. An hour keeps a site's new rules from waiting long (RFC 9309 allows a day).
+_ROBOTS_REUSE = 3600.0
 
 
 class CrawlEngine:
@@ -120,7 +123,7 @@ class CrawlEngine:
         try:
             # The database read runs off the reactor thread: the other crawls go on meanwhile.
             previous = await asyncio.to_thread(previous_fetch_state, self.config, source)
-            settings = crawl_settings(self.config, source, run_id, progress="log")
+            settings = crawl_settings(self.config, source, run_id, progress="log", robots_reuse=_ROBOTS_REUSE)
             crawler = Crawler(NewsSpider, Settings(settings))
             crawler.extractor_pool = self.pool  # read by the pipeline (crawler/pipelines.py)
             self._crawlers[run_id] = crawler

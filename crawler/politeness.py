@@ -58,6 +58,12 @@ STAT_SKIPPED_CONTENT_TYPE = "newsingest/skipped/non_html"
 STAT_CRAWL_DELAY = "newsingest/crawl_delay_hosts"
 STAT_RETRY_AFTER = "newsingest/retry_after"
 STAT_ROBOTS_TRUNCATED = "newsingest/robots_txt_truncated"
+STAT_ROBOTS_REUSED = "newsingest/robots_txt_reused"
+# Seconds a parsed robots.txt is reused by the later crawls of the same process (the crawl engine's); 0: each
+# crawl fetches its own. Only answers below 500 are kept: a server error says nothing about the rules.
+ROBOTS_REUSE_SETTING = "NEWSINGEST_ROBOTS_REUSE_SECONDS"
+_ROBOTS_REUSE_MAX_HOSTS = 20_000
+_reusable_robots: dict[str, tuple[float, Any]] = {}  # netloc -> (time.monotonic() parsed, parser)
 STAT_SKIPPED_STOPPING = "newsingest/skipped/crawl_stopping"
 
 
@@ -115,6 +121,7 @@ class RobotsTxt(RobotsTxtMiddleware):
 
     def __init__(self, crawler: Crawler):
         super().__init__(crawler)
+        self.reuse_seconds = crawler.settings.getfloat(ROBOTS_REUSE_SETTING, 0.0)
         crawler.signals.connect(self.bytes_received, signal=signals.bytes_received)
 
     @staticmethod
@@ -139,8 +146,22 @@ class RobotsTxt(RobotsTxtMiddleware):
             logger.warning("robots_txt_truncated", extra={"url": response.url, "bytes_read": len(head)})
             response = response.replace(body=head)
         await super()._parse_robots(response, netloc, request)
+        if self.reuse_seconds and response.status < 500:
+            if len(_reusable_robots) >= _ROBOTS_REUSE_MAX_HOSTS:
+                del _reusable_robots[next(iter(_reusable_robots))]  # the oldest entry
+            _reusable_robots.pop(netloc, None)
+            _reusable_robots[netloc] = (time.monotonic(), self._parsers[netloc])
 
     async def robot_parser(self, request: Request) -> Any:
+        netloc = urlparse_cached(request).netloc
+        if self.reuse_seconds and netloc not in self._parsers:
+            reusable = _reusable_robots.get(netloc)
+            if reusable is not None and time.monotonic() - reusable[0] < self.reuse_seconds:
+                self._parsers[netloc] = reusable[1]
+                self.crawler.stats.inc_value(STAT_ROBOTS_REUSED)
+                # As for a fetched one: CrawlDelay applies the host's Crawl-delay.
+                await self.crawler.signals.send_catch_log_async(signal=signals.robots_parsed,
+                                                                robotparser=reusable[1], request=request)
         parser = await super().robot_parser(request)
         if parser is None:
             cached = self._parsers.get(urlparse_cached(request).netloc)

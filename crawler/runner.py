@@ -23,6 +23,7 @@ from crawler.extract import Overrides
 from crawler.fetch_state import load_previous_for
 from crawler.middlewares import STAT_DOCUMENTS_FETCHED, STAT_PAGES_FETCHED
 from crawler.pipelines import STAT_NO_AUTHOR, STAT_NO_DATE, STAT_SHORT_BODY
+from crawler.politeness import ROBOTS_REUSE_SETTING
 from crawler.settings import ARCHIVE_DIR_SETTING, scrapy_settings
 from crawler.spiders.news import STAT_FETCH_FAILURES, NewsSpider
 from crawler.spool import write_run_summary
@@ -82,8 +83,9 @@ def adhoc_source(urls: list[str], allow_private_hosts: bool) -> Source:
 
 
 def crawl_settings(config: Config, source: Source, run_id: str, urls: list[str] | None = None,
-                   progress: str = "off") -> dict:
-    """The Scrapy settings of one crawl of `source` (or exactly `urls`), its pipeline and extensions included."""
+                   progress: str = "off", robots_reuse: float = 0.0) -> dict:
+    """The Scrapy settings of one crawl of `source` (or exactly `urls`), its pipeline and extensions included.
+    `robots_reuse`: seconds a robots.txt parsed by an earlier crawl of this process stays good for this one."""
     settings = scrapy_settings(config.crawl, source)
     settings.update(
         {
@@ -100,6 +102,7 @@ def crawl_settings(config: Config, source: Source, run_id: str, urls: list[str] 
             "NEWSINGEST_ARTICLE_PATTERN": source.article_pattern or "",
             "NEWSINGEST_EXTRACT_OVERRIDES": Overrides(source.body_selector, source.title_selector, source.drop_text),
             ARCHIVE_DIR_SETTING: str(config.data_dir / "archive") if config.crawl.archive else "",
+            ROBOTS_REUSE_SETTING: robots_reuse,
         }
     )
     if config.crawl.redis_url and not urls:

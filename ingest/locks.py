@@ -68,6 +68,12 @@ class SourceLock:
             return RUNNING_ELSEWHERE
         return None
 
+    @property
+    def connection(self) -> psycopg.Connection | None:
+        """The autocommit connection holding the advisory lock, while held: usable for the crawl's bookkeeping
+        from the thread holding the lock (closing it would release the lock)."""
+        return self._conn
+
     def wait_free(self, stopping: threading.Event) -> bool:
         """Wait, holding nothing, until no crawl of the source runs on this machine; True when `stopping`
         was set first."""

@@ -73,6 +73,7 @@ class Daemon:
         self._children_lock = threading.Lock()
         self._crawl_slots = threading.BoundedSemaphore(config.daemon.max_concurrent_crawls)
         self._load_mutex = threading.Lock()
+        self._local = threading.local()  # per job thread: `conn`, its crawl lock's connection
         self._load_failures = 0
         self._failures: dict[str, int] = {}
         workers = config.daemon.max_concurrent_crawls + len(config.sources) + 4
@@ -258,6 +259,7 @@ class Daemon:
     def _crawl_job(self, source_name: str, reason: str) -> None:
         if self.stopping.is_set():
             return
+        published = False
         lock_dir = self.config.data_dir / "locks"
         try:
             # A triggered crawl waits for a running one of its source (a foreground crawl, say) before it takes
@@ -283,16 +285,22 @@ class Daemon:
                 if not self.stopping.is_set():
                     log.info("crawl_skipped", source=source_name, reason=refused)
                 return
+            # The lock's connection carries this crawl's bookkeeping: no connection of its own per statement.
+            self._local.conn = lock.connection
             try:
                 if self.engine is not None:
                     self._run_in_engine(source_name, reason)
                 else:
                     self._run_child(source_name, reason)
+                if not self.stopping.is_set():
+                    self._publish_next_run(source_name)
+                    published = True
             finally:
+                self._local.conn = None
                 lock.release()
         finally:
             self._crawl_slots.release()
-            if not self.stopping.is_set():  # the scheduler may be shutting down: do not call into it
+            if not self.stopping.is_set() and not published:  # the scheduler may be shutting down: no call into it
                 self._publish_next_run(source_name)
 
     def _lock_failed(self, source_name: str, exc: OSError) -> None:
@@ -514,8 +522,13 @@ class Daemon:
     # ---------------------------------------------------------------- helpers
 
     def _best_effort_db(self, action) -> None:
-        """Bookkeeping that must never stop a crawl: skipped, with a warning, when the database is down."""
+        """Bookkeeping that must never stop a crawl: skipped, with a warning, when the database is down. On the
+        connection of the crawl lock this thread holds, if any."""
         try:
+            held = getattr(self._local, "conn", None)
+            if held is not None and not held.closed:
+                action(held)
+                return
             with connect(self.dsn, autocommit=True) as conn:
                 action(conn)
         except (DatabaseUnavailable, psycopg.Error) as exc:

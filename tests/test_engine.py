@@ -33,6 +33,19 @@ def test_revisits_run_in_the_one_engine_process_without_starting_another(small_s
     assert article_count(database_url) == len(small_site.articles)
 
 
+def test_the_engines_later_crawls_of_a_host_reuse_its_robots_txt(small_site, db, database_url, tmp_path, data_dir):
+    config = config_with(tmp_path, data_dir, "[load]\ninterval = 1\n"
+                         + source_block("fixture", feeds=[small_site.url("/feeds/rss.xml")], interval="1s"))
+    daemon = Daemon.start(config, data_dir, database_url)
+    try:
+        daemon.wait_for_event("crawl_ended", count=3, timeout=60)
+    finally:
+        daemon.stop()
+        daemon.kill()
+    assert len(small_site.requests_to("/feeds/rss.xml")) >= 3
+    assert len(small_site.requests_to("/robots.txt")) == 1
+
+
 def test_a_held_source_does_not_hold_up_another_crawled_in_the_same_engine(held_site, db, database_url, tmp_path,
                                                                            data_dir):
     with NewsSite(host="127.0.0.2", articles=build_articles(3)) as quick:
