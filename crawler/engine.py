@@ -30,6 +30,7 @@ from typing import IO
 import structlog
 
 from ingest.config import Config, Source
+from ingest.logs import error_text, mask_secrets
 
 log = structlog.get_logger("newsingest.engine")
 
@@ -38,6 +39,7 @@ REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # anyway; the daemon kills it sooner at its own shutdown.
 _STOP_BOUND = 60.0
 _MAX_COMMAND_BYTES = 64 * 1024  # a command line longer than this is not ours
+_STOP_RETRY = 0.2  # seconds between tries to stop a crawl that is still opening
 # Seconds a host's robots.txt, once fetched, serves the engine's later crawls: a revisit every few minutes
 # then costs one request, not two. An hour keeps a site's new rules from waiting long (RFC 9309 allows a day).
 _ROBOTS_REUSE = 3600.0
@@ -54,6 +56,7 @@ class CrawlEngine:
         self._sources = {s.name: s for s in config.sources}
         self._crawlers: dict[str, object] = {}  # run_id -> Scrapy Crawler, while it runs
         self._tasks: dict[str, asyncio.Task] = {}
+        self._contexts: dict[str, contextvars.Context] = {}  # run_id -> its log context
         self._stop_requested: set[str] = set()
         self._stopping = False
         self.pool = ExtractorPool(worker_count(config.crawl.extract_workers),
@@ -106,6 +109,7 @@ class CrawlEngine:
         loop = asyncio.get_event_loop()
         task = loop.create_task(self._crawl(source, run_id), context=context)
         self._tasks[run_id] = task
+        self._contexts[run_id] = context
         self.send({"event": "started", "run_id": run_id})
 
     async def _crawl(self, source: Source, run_id: str) -> None:
@@ -134,7 +138,7 @@ class CrawlEngine:
                 await maybe_deferred_to_future(self.runner.crawl(crawler, source=source, urls=None,
                                                                  fetch_state=previous))
         except Exception as exc:  # one source's crawl going wrong stops that crawl alone
-            crash = f"{type(exc).__name__}: {str(exc)[:300]}"
+            crash = mask_secrets(error_text(exc))[:300]
             log.error("crawl_error", error=crash)
         finally:
             self._crawlers.pop(run_id, None)
@@ -145,9 +149,10 @@ class CrawlEngine:
             summary = finish_run(self.config, source, run_id, stats, started_at, started, self.daemon_id, crash)
             record = summary.to_dict()
         except Exception as exc:  # the spool cannot take the summary: the daemon writes its fallback
-            log.error("run_summary_failed", error=f"{type(exc).__name__}: {exc}")
+            log.error("run_summary_failed", error=mask_secrets(error_text(exc))[:300])
             record = None
         self._tasks.pop(run_id, None)
+        self._contexts.pop(run_id, None)
         self._stop_requested.discard(run_id)
         self.send({"event": "finished", "run_id": run_id, "summary": record})
         if self._stopping and not self._tasks:
@@ -157,11 +162,17 @@ class CrawlEngine:
         if run_id not in self._tasks:
             return
         self._stop_requested.add(run_id)
+        context = self._contexts.get(run_id)
         crawler = self._crawlers.get(run_id)
         engine = getattr(crawler, "engine", None)
         if engine is not None and engine.running:
-            log.info("crawl_stop_requested", run_id=run_id, reason=reason)
-            asyncio.ensure_future(engine.close_spider_async(reason=reason))
+            context.run(log.info, "crawl_stop_requested", reason=reason)
+            asyncio.get_event_loop().create_task(engine.close_spider_async(reason=reason), context=context)
+        elif crawler is not None:
+            # Still opening (Scrapy's engine not running yet): ask again shortly; the crawl's end stops this.
+            from twisted.internet import reactor
+
+            reactor.callLater(_STOP_RETRY, self.stop_crawl, run_id, reason)
 
     # ------------------------------------------------------------ lifecycle
 

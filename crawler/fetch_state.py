@@ -305,7 +305,9 @@ def load_previous(database_url: str | None, source: str, timeout: float = 5.0) -
 
         from ingest.tables.fetch_state import read_states
 
-        with psycopg.connect(database_url, connect_timeout=max(1, int(timeout))) as conn:
+        # Bounded both ways: a database that is slow to answer costs the crawl its fetch state, not its run.
+        with psycopg.connect(database_url, connect_timeout=max(1, int(timeout)),
+                             options=f"-c statement_timeout={int(timeout * 1000)}") as conn:
             rows = read_states(conn, source)
     except Exception as exc:  # any failure: crawl without state
         from ingest.logs import error_text, mask_secrets

@@ -34,6 +34,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest, StopDownload
 from scrapy.utils.httpobj import urlparse_cached
+from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
 if TYPE_CHECKING:
@@ -59,11 +60,41 @@ STAT_CRAWL_DELAY = "newsingest/crawl_delay_hosts"
 STAT_RETRY_AFTER = "newsingest/retry_after"
 STAT_ROBOTS_TRUNCATED = "newsingest/robots_txt_truncated"
 STAT_ROBOTS_REUSED = "newsingest/robots_txt_reused"
-# Seconds a parsed robots.txt is reused by the later crawls of the same process (the crawl engine's); 0: each
-# crawl fetches its own. Only answers below 500 are kept: a server error says nothing about the rules.
+# Seconds a robots.txt is reused by the later crawls of the same process (the crawl engine's); 0: each crawl
+# fetches its own. Kept: 2xx answers, and 4xx ones (no rules: all allowed) but 429, which says "slow down".
 ROBOTS_REUSE_SETTING = "NEWSINGEST_ROBOTS_REUSE_SECONDS"
-_ROBOTS_REUSE_MAX_HOSTS = 20_000
-_reusable_robots: dict[str, tuple[float, Any]] = {}  # netloc -> (time.monotonic() parsed, parser)
+_ROBOTS_REUSE_MAX_BYTES = 64 * 1024 * 1024  # bodies kept at once, over every host; the oldest go first
+
+
+class _ReusableRobots:
+    """robots.txt bodies by host, as read (truncated): each crawl parses its own copy, since a parser holds
+    on to the crawl that built it."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.bytes = 0
+        self._entries: dict[str, tuple[float, bytes]] = {}  # netloc -> (time.monotonic() read, body)
+
+    def get(self, netloc: str, max_age: float) -> bytes | None:
+        entry = self._entries.get(netloc)
+        if entry is None or time.monotonic() - entry[0] >= max_age:
+            return None
+        return entry[1]
+
+    def put(self, netloc: str, body: bytes) -> None:
+        self._drop(netloc)
+        while self._entries and self.bytes + len(body) > self.max_bytes:
+            self._drop(next(iter(self._entries)))
+        self._entries[netloc] = (time.monotonic(), body)
+        self.bytes += len(body)
+
+    def _drop(self, netloc: str) -> None:
+        entry = self._entries.pop(netloc, None)
+        if entry is not None:
+            self.bytes -= len(entry[1])
+
+
+_reusable_robots = _ReusableRobots(_ROBOTS_REUSE_MAX_BYTES)
 STAT_SKIPPED_STOPPING = "newsingest/skipped/crawl_stopping"
 
 
@@ -146,22 +177,21 @@ class RobotsTxt(RobotsTxtMiddleware):
             logger.warning("robots_txt_truncated", extra={"url": response.url, "bytes_read": len(head)})
             response = response.replace(body=head)
         await super()._parse_robots(response, netloc, request)
-        if self.reuse_seconds and response.status < 500:
-            if len(_reusable_robots) >= _ROBOTS_REUSE_MAX_HOSTS:
-                del _reusable_robots[next(iter(_reusable_robots))]  # the oldest entry
-            _reusable_robots.pop(netloc, None)
-            _reusable_robots[netloc] = (time.monotonic(), self._parsers[netloc])
+        status = response.status
+        if self.reuse_seconds and (200 <= status < 300 or (400 <= status < 500 and status != 429)):
+            _reusable_robots.put(netloc, response.body)
 
     async def robot_parser(self, request: Request) -> Any:
         netloc = urlparse_cached(request).netloc
         if self.reuse_seconds and netloc not in self._parsers:
-            reusable = _reusable_robots.get(netloc)
-            if reusable is not None and time.monotonic() - reusable[0] < self.reuse_seconds:
-                self._parsers[netloc] = reusable[1]
+            body = _reusable_robots.get(netloc, self.reuse_seconds)
+            if body is not None:
+                parser = build_from_crawler(self._parserimpl, self.crawler, body)
+                self._parsers[netloc] = parser
                 self.crawler.stats.inc_value(STAT_ROBOTS_REUSED)
                 # As for a fetched one: CrawlDelay applies the host's Crawl-delay.
                 await self.crawler.signals.send_catch_log_async(signal=signals.robots_parsed,
-                                                                robotparser=reusable[1], request=request)
+                                                                robotparser=parser, request=request)
         parser = await super().robot_parser(request)
         if parser is None:
             cached = self._parsers.get(urlparse_cached(request).netloc)

@@ -30,6 +30,7 @@ class RunTicket:
 
     source: str
     run_id: str
+    process: subprocess.Popen | None = None  # the engine holding it: its reader ends it if that engine dies
     done: threading.Event = field(default_factory=threading.Event)
     outcome: str = "running"  # running | finished | rejected | engine_died
     summary: dict | None = None
@@ -79,11 +80,17 @@ class EngineProcess:
             if not self._ensure_started():
                 ticket.end("engine_died", error="the crawl engine is restarting after a failure")
                 return ticket
+            ticket.process = self._process
             self._tickets[run_id] = ticket
             if not self._send({"op": "crawl", "source": source, "run_id": run_id}):
                 self._tickets.pop(run_id, None)
                 ticket.end("engine_died", error="the crawl engine could not be reached")
         return ticket
+
+    def stop_run(self, run_id: str) -> None:
+        """That crawl stops gracefully (an overdue one)."""
+        with self._lock:
+            self._send({"op": "stop", "run_id": run_id})
 
     def stop_all(self) -> None:
         """Every crawl stops gracefully (Scrapy's close, spool segments closed); then the engine exits."""
@@ -114,11 +121,18 @@ class EngineProcess:
         if self._stopping.is_set() or time.monotonic() < self._restart_at:
             return False
         restarted = self._process is not None
-        # Its logs join the daemon's stream (stderr to our stdout); its standard output is the protocol.
-        self._process = subprocess.Popen(
-            self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log_stream,
-            env=self._env, start_new_session=True,
-        )
+        try:
+            # Its logs join the daemon's stream (stderr to our stdout); its standard output is the protocol.
+            process = subprocess.Popen(
+                self._command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log_stream,
+                env=self._env, start_new_session=True,
+            )
+        except OSError as exc:  # no memory for a fork, too many processes: try again later
+            self._deaths += 1
+            self._restart_at = time.monotonic() + self._backoff()
+            log.error("crawl_engine_start_failed", error=str(exc), restart_in=round(self._backoff(), 1))
+            return False
+        self._process = process
         if restarted:
             self.restarts += 1
         log.info("crawl_engine_started", pid=self._process.pid, restart=restarted)
@@ -136,33 +150,24 @@ class EngineProcess:
             return False
         return True
 
+    def _backoff(self) -> float:
+        return min(_RESTART_BACKOFF[0] * 2 ** max(0, self._deaths - 1), _RESTART_BACKOFF[1])
+
     def _read(self, process: subprocess.Popen) -> None:
-        for raw in iter(lambda: process.stdout.readline(_MAX_LINE_BYTES), b""):
-            try:
-                message = json.loads(raw)
-                event, run_id = message["event"], message.get("run_id")
-            except (ValueError, KeyError, TypeError):
-                log.warning("crawl_engine_bad_message", line=raw[:200].decode("utf-8", "replace"))
-                continue
-            if event in ("finished", "rejected"):
-                with self._lock:
-                    ticket = self._tickets.pop(run_id, None)
-                    if event == "finished":
-                        self._deaths = 0
-                if ticket is not None:
-                    if event == "finished":
-                        ticket.end("finished", message.get("summary"))
-                    else:
-                        ticket.end("rejected", error=str(message.get("error")))
+        """One engine's messages, until it exits; then its runs end as engine_died, whichever engine runs now."""
+        try:
+            self._dispatch(process)
+        except Exception as exc:  # a reader gone would leave the engine's runs waiting for good: end the engine
+            log.error("crawl_engine_bad_message", error=f"{type(exc).__name__}: {str(exc)[:200]}")
+            process.kill()
         code = process.wait()
         with self._lock:
-            if process is not self._process:
-                return
-            lost, self._tickets = list(self._tickets.values()), {}
+            lost = [ticket for ticket in self._tickets.values() if ticket.process is process]
+            for ticket in lost:
+                del self._tickets[ticket.run_id]
             if not self._stopping.is_set():
                 self._deaths += 1
-                backoff = min(_RESTART_BACKOFF[0] * 2 ** (self._deaths - 1), _RESTART_BACKOFF[1])
-                self._restart_at = time.monotonic() + backoff
+                self._restart_at = time.monotonic() + self._backoff()
         for ticket in lost:
             ticket.end("engine_died", error=f"the crawl engine exited with status {code}")
         if self._stopping.is_set():
@@ -172,4 +177,29 @@ class EngineProcess:
         if self._stopping.wait(max(0.0, self._restart_at - time.monotonic())):
             return
         with self._lock:
-            self._ensure_started()
+            self._ensure_started()  # nothing to do when a crawl handed over meanwhile started one
+
+    def _dispatch(self, process: subprocess.Popen) -> None:
+        for raw in iter(lambda: process.stdout.readline(_MAX_LINE_BYTES), b""):
+            if not raw.endswith(b"\n") and len(raw) >= _MAX_LINE_BYTES:
+                raise ValueError(f"a message longer than {_MAX_LINE_BYTES} bytes")
+            try:
+                message = json.loads(raw)
+                event, run_id = message["event"], str(message.get("run_id"))
+            except (ValueError, KeyError, TypeError):
+                log.warning("crawl_engine_bad_message", line=raw[:200].decode("utf-8", "replace"))
+                continue
+            if event in ("finished", "rejected"):
+                with self._lock:
+                    ticket = self._tickets.pop(run_id, None)
+                    if event == "finished":
+                        self._deaths = 0
+                if ticket is None:
+                    continue
+                summary = message.get("summary")
+                if event == "rejected":
+                    ticket.end("rejected", error=str(message.get("error")))
+                elif isinstance(summary, dict):
+                    ticket.end("finished", summary)
+                else:  # the engine could not write the run's summary: the daemon's fallback records the run
+                    ticket.end("run_summary_failed", error="the crawl engine could not record the run")

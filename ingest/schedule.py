@@ -54,6 +54,8 @@ log = structlog.get_logger("newsingest.daemon")
 
 _MAX_LOAD_BACKOFF = 600.0  # seconds
 _STOP_WAIT = 15.0  # seconds a crawl gets to close its spool after SIGTERM before SIGKILL
+# Seconds past a run's time budget (max_crawl_seconds) after which the daemon stops it, then kills the engine.
+_OVERDUE_MARGIN = 120.0
 _BOOKKEEPING_WAIT = 10.0  # seconds shutdown waits for ended crawls' run summaries before the final load
 
 
@@ -339,20 +341,32 @@ class Daemon:
                 # As for a child process: a row only for a crawl that started.
                 self._best_effort_db(
                     lambda c: runs_sql.crawl_run_started(c, run_id, source_name, started_at, self.daemon_id))
-            # Bounded by the engine: its runs have time budgets, and a dead engine ends its tickets.
-            ticket.done.wait()
+            self._wait_for_engine(ticket, self.config.source(source_name).max_crawl_seconds)
+            summary = ticket.summary
+            if summary is None:
+                log.error("crawl_lost", source=source_name, run_id=run_id, reason=ticket.outcome, error=ticket.error)
+                self._write_fallback(source_name, run_id, started_at, ticket.outcome, ticket.error or ticket.outcome)
         finally:
+            # Only once its end is recorded: shutdown's final load waits for the runs listed here.
             with self._children_lock:
                 self._children.pop(run_id, None)
-        summary = ticket.summary
-        if summary is None:
-            log.error("crawl_lost", source=source_name, run_id=run_id, reason=ticket.outcome, error=ticket.error)
-            self._write_fallback(source_name, run_id, started_at, ticket.outcome, ticket.error or ticket.outcome)
         self._crawl_ended(source_name, run_id, started_at, summary or read_run_summary(self.config.spool_dir, run_id)
                           or {"run_id": run_id, "source": source_name, "status": "failed",
                               "finish_reason": ticket.outcome})
         failed = summary is None or summary.get("status") != "finished"
         self._count_failure(source_name, failed and not self.stopping.is_set())
+
+    def _wait_for_engine(self, ticket: RunTicket, budget: float) -> None:
+        """Until the engine ends the run. A run its engine does not end within its time budget and a margin
+        (an engine whose reactor is stuck) is stopped, and past _STOP_WAIT more the engine is killed: its
+        runs end as engine_died, and a new engine takes the next crawls."""
+        if ticket.done.wait(budget + _OVERDUE_MARGIN):
+            return
+        log.error("crawl_overdue", source=ticket.source, run_id=ticket.run_id, seconds=round(budget + _OVERDUE_MARGIN))
+        self.engine.stop_run(ticket.run_id)
+        if not ticket.done.wait(_STOP_WAIT):
+            self.engine.kill()
+        ticket.done.wait()  # the engine's reader ends it as soon as the engine has exited
 
     def _write_fallback(self, source_name: str, run_id: str, started_at: datetime, finish_reason: str,
                         error: str) -> None:
@@ -524,11 +538,14 @@ class Daemon:
     def _best_effort_db(self, action) -> None:
         """Bookkeeping that must never stop a crawl: skipped, with a warning, when the database is down. On the
         connection of the crawl lock this thread holds, if any."""
-        try:
-            held = getattr(self._local, "conn", None)
-            if held is not None and not held.closed:
+        held = getattr(self._local, "conn", None)
+        if held is not None and not held.closed:
+            try:
                 action(held)
                 return
+            except psycopg.OperationalError:
+                pass  # the server restarted under the lock's connection: a new one may work
+        try:
             with connect(self.dsn, autocommit=True) as conn:
                 action(conn)
         except (DatabaseUnavailable, psycopg.Error) as exc:

@@ -69,6 +69,28 @@ def test_a_held_source_does_not_hold_up_another_crawled_in_the_same_engine(held_
     assert len(daemon.events("crawl_engine_started")) == 1
 
 
+def test_a_crawl_past_its_time_budget_is_stopped_alone_while_the_engine_crawls_on(slow_site, db, database_url,
+                                                                                   tmp_path, data_dir):
+    with NewsSite(host="127.0.0.2", articles=build_articles(3)) as quick:
+        # The slow site serves an article every 0.75 s: its crawl needs 3 s, and gets 1.
+        sources = (source_block("held", feeds=[slow_site.url("/feeds/rss.xml")], interval="1h", max_crawl_seconds=1)
+                   + source_block("quick", feeds=[quick.url("/feeds/rss.xml")], interval="1s"))
+        config = config_with(tmp_path, data_dir, "[load]\ninterval = 1\n" + sources)
+        daemon = Daemon.start(config, data_dir, database_url)
+        try:
+            wait_until(lambda: any(e["source"] == "held" for e in daemon.events("crawl_ended")), timeout=60)
+            wait_until(lambda: sum(e["source"] == "quick" for e in daemon.events("crawl_ended")) >= 3, timeout=60)
+            wait_until(lambda: article_count(database_url) == len(quick.articles))
+        finally:
+            daemon.stop()
+            daemon.kill()
+    ended = daemon.events("crawl_ended")
+    held = [(e["status"], e["finish_reason"]) for e in ended if e["source"] == "held"]
+    assert held == [("finished", "time_budget")]
+    assert {e["status"] for e in ended if e["source"] == "quick"} == {"finished"}
+    assert len(daemon.events("crawl_engine_started")) == 1
+
+
 def test_an_engine_killed_mid_crawl_is_restarted_its_run_failed_and_its_records_loaded_once(
         slow_site, db, database_url, tmp_path, data_dir):
     config = config_with(tmp_path, data_dir, "[load]\ninterval = 1\n"
