@@ -125,9 +125,11 @@ class CrawlEngine:
         crawler = None
         crash = None
         try:
-            # The database read runs off the reactor thread: the other crawls go on meanwhile.
+            # Off the reactor thread, so that the other crawls go on meanwhile: the database read, and in
+            # distributed mode joining the source's frontier in Redis.
             previous = await asyncio.to_thread(previous_fetch_state, self.config, source)
-            settings = crawl_settings(self.config, source, run_id, progress="log", robots_reuse=_ROBOTS_REUSE)
+            settings = await asyncio.to_thread(crawl_settings, self.config, source, run_id, progress="log",
+                                               robots_reuse=_ROBOTS_REUSE)
             crawler = Crawler(NewsSpider, Settings(settings))
             crawler.extractor_pool = self.pool  # read by the pipeline (crawler/pipelines.py)
             self._crawlers[run_id] = crawler
