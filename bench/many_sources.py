@@ -525,12 +525,18 @@ def _stop(run: Run, process: subprocess.Popen, sampler: TreeSampler) -> None:
         sampler.reap_orphans()
 
 
-def _what_runs(pid: int) -> str:
-    """A short name for a process: its Python module or code, else its program."""
+def _argv(pid: int) -> list[str] | None:
     try:
         with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            argv = fh.read(4096).decode(errors="replace").split("\0")
+            return fh.read(4096).decode(errors="replace").split("\0")
     except OSError:
+        return None
+
+
+def _what_runs(pid: int) -> str:
+    """A short name for a process: its Python module or code, else its program."""
+    argv = _argv(pid)
+    if argv is None:
         return "?"
     for flag in ("-m", "-c"):
         if flag in argv[:-1]:
@@ -541,10 +547,8 @@ def _what_runs(pid: int) -> str:
 
 def _role(pid: int) -> str:
     """Which part of newsingest a process is, for the CPU breakdown."""
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as fh:
-            argv = fh.read(4096).decode(errors="replace").split("\0")
-    except OSError:
+    argv = _argv(pid)
+    if argv is None:
         return "?"
     line = " ".join(argv)
     if "ingest.cli" in argv:
