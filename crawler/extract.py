@@ -13,6 +13,7 @@ for pages that state too little (it is the slow part, so most pages skip it).
 from __future__ import annotations
 
 import re
+from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,7 +34,7 @@ from crawler.records import Article, Page
 from crawler.title import choose_title
 from ingest import defaults
 
-EXTRACTOR_VERSION = f"newsingest-extract/4 trafilatura/{trafilatura.__version__}"
+EXTRACTOR_VERSION = f"newsingest-extract/5 trafilatura/{trafilatura.__version__}"
 
 # Comments are never article body (trafilatura's default includes them). favor_precision lost
 # body F1 on the dev corpus baseline (94.96 vs 95.10) and the generic line filters below remove
@@ -183,7 +184,7 @@ def _extract(html: str, url: str | None, fetched_at: datetime,
                                                                    "twitter:description")
     body_tree = _override_body(tree, overrides, sources)
     if body_tree is not None:
-        text = _body(body_tree, base, title, None, description, sources)
+        text = _body(body_tree, base, title, None, description, sources, checked=False)
         sources["text"] = "override"
     else:
         text = _body(tree, base, title, stated_body if isinstance(stated_body, str) else None, description, sources)
@@ -288,17 +289,18 @@ def _override_body(tree, overrides: Overrides, sources: dict):
 
 
 def _body(tree, url: str | None, title: str | None, stated_body: str | None, description: str | None,
-          sources: dict) -> str:
+          sources: dict, checked: bool = True) -> str:
     # The page may show its headline in another wording than the chosen title (SEO or social headline).
     shown = [*_SOCIAL_TITLES(tree), *(h1.text_content() for h1 in tree.iter("h1"))]
     headlines = {md.norm_key(h) for h in [title, *shown] if h}
-    paragraphs = _paragraphs(_pruned(tree, title), url, headlines)
+    pruned = _pruned(tree, title)
+    paragraphs, own_text = _paragraphs(pruned, url, headlines)
     if sum(map(len, paragraphs)) < _SCRIPT_TEXT_BELOW:
         # Script-rendered pages show little or nothing until their hydration data is rendered.
         fragment = script_text.article_html(tree)
         if fragment:
-            found = _paragraphs(load_html(f"<html><body><article>{fragment}</article></body></html>"), url,
-                                headlines)
+            found, _ = _paragraphs(load_html(f"<html><body><article>{fragment}</article></body></html>"), url,
+                                   headlines)
             if sum(map(len, found)) >= 2 * sum(map(len, paragraphs)):
                 paragraphs = found
                 sources["text"] = "script"
@@ -319,15 +321,64 @@ def _body(tree, url: str | None, title: str | None, stated_body: str | None, des
         # Script-rendered pages: the JSON-LD body is the only text there is.
         sources["text"] = "json-ld"
         return "\n\n".join(md.clean_ws(p) for p in re.split(r"\n\s*\n|\r?\n", stated_body) if md.clean_ws(p))
+    if checked and sources.get("text") not in ("script", "json-ld"):
+        # What trafilatura alone makes of the whole page; the same text when nothing was pruned.
+        reference = own_text if pruned is tree else _trafilatura_text(tree, url)
+        if _lost_the_article(paragraphs, reference):
+            paragraphs = _plain_paragraphs(reference, headlines)
+            sources["text"] = "trafilatura_fallback"
     if paragraphs:
         sources.setdefault("text", "trafilatura")
     return "\n\n".join(paragraphs)
 
 
-def _paragraphs(tree, url: str | None, headlines: set[str]) -> list[str]:
+# The safety net: our post-processing must keep at least this share of the tokens trafilatura alone
+# extracts from the page. Below it, our rules picked the wrong block (a related-headlines list instead of
+# the column) and trafilatura's own text is stored. Legitimate pruning (a second story appended to the
+# page) kept 30 % and more on the dev corpus; more than trafilatura's text (a body split into parts,
+# read whole) is never a loss.
+_MIN_KEPT = 0.2
+# Below this many tokens in trafilatura's text there is nothing to compare with.
+_MIN_REFERENCE_TOKENS = 150
+
+
+def _lost_the_article(paragraphs: list[str], reference: str) -> bool:
+    ref = _tokens(reference)
+    if len(ref) < _MIN_REFERENCE_TOKENS:
+        return False
+    ours = _tokens("\n".join(paragraphs))
+    shared = sum((Counter(ours) & Counter(ref)).values())
+    return shared < _MIN_KEPT * len(ref)
+
+
+def _trafilatura_text(tree, url: str | None) -> str:
+    doc = trafilatura.bare_extraction(tree, url=url, **_TRAFILATURA_OPTIONS)
+    return doc.text if doc is not None and doc.text else ""
+
+
+def _plain_paragraphs(text: str, headlines: set[str]) -> list[str]:
+    """trafilatura's lines with only the line-level chrome filters applied."""
+    lines = [md.clean_ws(line) for line in text.split("\n")]
+    lines = [line for line in lines if line and not boilerplate.is_boilerplate(line)]
+    if lines and md.norm_key(lines[0]) in headlines:
+        lines = lines[1:]
+    return lines
+
+
+# Scripts written without spaces between words count one token per character, as the corpus scorer does.
+_CJK = "\u3040-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text.casefold())
+
+
+def _paragraphs(tree, url: str | None, headlines: set[str]) -> tuple[list[str], str]:
+    """The body paragraphs trafilatura finds in `tree` after the line filters, and its raw text."""
     doc = trafilatura.bare_extraction(tree, url=url, **_TRAFILATURA_OPTIONS)
     if doc is None or not doc.text:
-        return []
+        return [], ""
     # trafilatura writes list items as "- item", and so do dialogue paragraphs in some languages.
     items = {_SPACES.sub("", "".join(item.itertext())) for item in doc.body.iter("item")}
     lines: list[tuple[str, bool]] = []
@@ -339,14 +390,31 @@ def _paragraphs(tree, url: str | None, headlines: set[str]) -> list[str]:
             continue  # the headline repeated as the first line of the body
         lines.append((line, line.startswith("- ") and _SPACES.sub("", line[2:]) in items))
     paragraphs: list[str] = []
-    for is_item, group in groupby(lines, key=lambda line: line[1]):
-        run = [line for line, _ in group]
+    linked: set[str] | None = None
+    runs = [(is_item, [line for line, _ in group]) for is_item, group in groupby(lines, key=lambda line: line[1])]
+    for i, (is_item, run) in enumerate(runs):
         if is_item and all(len(line) < _SHORT_ITEM for line in run):
-            # A list of nothing but short items is a list of links (related stories, sections) or of
-            # product features and offers; article lists that belong to the text are full sentences.
-            continue
+            if linked is None:
+                linked = _link_items(tree)
+            if 2 * sum(_SPACES.sub("", line[2:]) in linked for line in run) > len(run):
+                continue  # a list of short links: related stories, sections, tags
+            if i == 0 or i == len(runs) - 1:
+                # Short plain items before or after all the text are page furniture (reading time,
+                # app promotions); between paragraphs they are the article's own list (specifications,
+                # steps, offers), which the dev corpus's publisher halves both keep losing otherwise.
+                continue
         paragraphs.extend(run)
-    return paragraphs
+    return paragraphs, doc.text
+
+
+def _link_items(tree) -> set[str]:
+    """The text (without spaces) of every list item of the page that is mostly link text."""
+    found = set()
+    for li in tree.iter("li"):
+        text = _SPACES.sub("", li.text_content())
+        if text and 2 * sum(len(_SPACES.sub("", a.text_content())) for a in li.iter("a")) >= len(text):
+            found.add(text)
+    return found
 
 
 def _paragraph_chars(el) -> int:
@@ -366,21 +434,34 @@ def _highest_ancestor_without(el, shared: set):
 _SOCIAL_TITLES = etree.XPath("//meta[@property='og:title' or @name='twitter:title']/@content")
 
 
-# Embedded social-media posts (the publishers' embed snippets keep these classes): quoted third-party
-# posts with handles and dates, not article text.
+# Embedded social-media posts (the publishers' embed snippets keep these classes). A post the article
+# quotes is part of what it says: its text stays, as a quote; only the embed's own furniture goes.
 _SOCIAL_EMBEDS = etree.XPath(
     "//blockquote[contains(@class, 'twitter-tweet') or contains(@class, 'instagram-media')"
     " or contains(@class, 'tiktok-embed') or contains(@class, 'bluesky-embed')"
     " or contains(@class, 'reddit-embed') or contains(@class, 'text-post-media')]"
 )
+_EMBED_CHROME = re.compile(
+    r"^(?:♬|view (?:this|more) (?:post|on) |a post shared by |watch on |see (?:this|more) on |"
+    r"view on (?:instagram|threads|tiktok|bluesky|reddit)|open in app)", re.IGNORECASE)
+
+
+def _embed_chrome(tree) -> list:
+    """Links and labels inside embedded social posts that belong to the embed, not to the post."""
+    found = []
+    for embed in _SOCIAL_EMBEDS(tree):
+        for el in embed.iter("a", "div", "span", "p"):
+            if _EMBED_CHROME.match(md.clean_ws(el.text_content())) and not any(f in found for f in el.iterancestors()):
+                found.append(el)
+    return found
 
 
 def _pruned(tree, title: str | None):
-    """The tree without what is on the page but not part of this article (other stories, embedded
-    social posts), and with a body split into several containers put back together. Returns the tree
-    itself when there is nothing to change, else a changed copy (the caller's tree is still read for
-    metadata afterwards)."""
-    blocks = _other_stories(tree, title) + _SOCIAL_EMBEDS(tree)
+    """The tree without what is on the page but not part of this article (other stories, the furniture
+    of embedded social posts), and with a body split into several containers put back together. Returns
+    the tree itself when there is nothing to change, else a changed copy (the caller's tree is still read
+    for metadata afterwards)."""
+    blocks = _other_stories(tree, title) + _embed_chrome(tree)
     chunks = _body_chunks(tree)
     if not blocks and not chunks:
         return tree
@@ -393,7 +474,7 @@ def _pruned(tree, title: str | None):
     found_chunks = [found[0] for found in map(pruned.xpath, chunk_paths) if found]
     for block in found_blocks:
         if block.getparent() is not None:
-            block.getparent().remove(block)
+            _drop_keeping_tail(block)
     # A part inside a dropped block (another story) went with it and stays out.
     found_chunks = [c for c in found_chunks if pruned in c.iterancestors()]
     if len(found_chunks) > 1:
@@ -402,6 +483,18 @@ def _pruned(tree, title: str | None):
             chunk.tail = None
             first.append(chunk)
     return pruned
+
+
+def _drop_keeping_tail(el) -> None:
+    """Remove `el` but not the text that follows it inside its parent (lxml keeps that on the element)."""
+    parent, tail = el.getparent(), el.tail
+    if tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
 
 
 def _body_chunks(tree) -> list:
