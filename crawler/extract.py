@@ -301,7 +301,7 @@ def _body(tree, url: str | None, title: str | None, stated_body: str | None, des
         if fragment:
             found, _ = _paragraphs(load_html(f"<html><body><article>{fragment}</article></body></html>"), url,
                                    headlines)
-            if sum(map(len, found)) >= 2 * sum(map(len, paragraphs)):
+            if sum(map(len, found)) >= 2 * sum(map(len, paragraphs)) and _about(found, [title, description]):
                 paragraphs = found
                 sources["text"] = "script"
     stated = md.clean_ws(stated_body) if stated_body else ""
@@ -330,6 +330,21 @@ def _body(tree, url: str | None, title: str | None, stated_body: str | None, des
     if paragraphs:
         sources.setdefault("text", "trafilatura")
     return "\n\n".join(paragraphs)
+
+
+# A script's article must share this much of the words of the page's headline and description: hydration
+# data also carries other stories (teasers, the next article), and a longer text alone proves nothing.
+_MIN_ABOUT = 0.4
+_MIN_WORD = 4
+
+
+def _about(paragraphs: list[str], labels: list[str | None]) -> bool:
+    """Whether the text is about what the page's headline and description say (True when they say nothing)."""
+    label_words = {w for w in _tokens(" ".join(filter(None, labels))) if len(w) >= _MIN_WORD or not w.isascii()}
+    if not label_words:
+        return True
+    text_words = set(_tokens("\n".join(paragraphs)))
+    return len(label_words & text_words) >= _MIN_ABOUT * len(label_words)
 
 
 # The safety net: our post-processing must keep at least this share of the tokens trafilatura alone

@@ -93,6 +93,15 @@ def test_column_whose_text_our_rules_lose_is_stored_as_trafilatura_reads_it():
     assert article.field_sources["text"] == "trafilatura_fallback"
 
 
+def test_short_article_is_not_replaced_by_a_longer_other_story_from_the_scripts():
+    # Hydration data also carries the next story; being longer does not make it this page's article.
+    short = SENTENCES[:2]
+    other = paragraphs([f"The zoo welcomed two lions from a park abroad, keepers said on day {i}." for i in range(12)])
+    scripts = f"<script>window.__STATE__ = {json.dumps({'next': {'html': other}})};</script>"
+    text = extract_html(page(f"<article>{paragraphs(short)}</article>{scripts}"), URL).text
+    assert text.split("\n\n") == short
+
+
 def test_list_of_short_link_items_is_dropped():
     related = "<ul>" + "".join(
         f"<li><a href='/news/{i}'>{t}</a></li>"
