@@ -411,15 +411,19 @@ def _paragraphs(tree, url: str | None, headlines: set[str]) -> tuple[list[str], 
         if is_item and all(len(line) < _SHORT_ITEM for line in run):
             if linked is None:
                 linked = _link_items(tree)
-            if 2 * sum(_SPACES.sub("", line[2:]) in linked for line in run) > len(run):
-                continue  # a list of short links: related stories, sections, tags
-            if i == 0 or i == len(runs) - 1:
-                # Short plain items before or after all the text are page furniture (reading time,
-                # app promotions); between paragraphs they are the article's own list (specifications,
-                # steps, offers), which the dev corpus's publisher halves both keep losing otherwise.
+            if _furniture_list(run, linked, at_edge=i == 0 or i == len(runs) - 1):
                 continue
         paragraphs.extend(run)
     return paragraphs, doc.text
+
+
+def _furniture_list(run: list[str], linked: set[str], at_edge: bool) -> bool:
+    """Whether a list of short items is page furniture rather than the article's own list."""
+    if 2 * sum(_SPACES.sub("", line[2:]) in linked for line in run) > len(run):
+        return True  # short links: related stories, sections, tags
+    # Short plain items before or after all the text are furniture too (reading time, app promotions);
+    # between paragraphs they are the article's own list (specifications, steps, offers).
+    return at_edge
 
 
 def _link_items(tree) -> set[str]:
