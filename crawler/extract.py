@@ -142,8 +142,9 @@ def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: s
     # The page's declared type and its link count are evidence, not a verdict: a page whose text is one
     # long coherent body is an article whatever its og:type says (templates stamp "website" on every page).
     one_body = signals["one_body"]
-    if (signals["declared_index"] and not declared_article and not url_matches and signals["many_links"]
-            and not one_body):
+    if (signals["declared_index"] and not declared_article and not url_matches and not one_body
+            and (signals["many_links"] or not _mostly_sentences(article.text))):
+        # Declared a listing, and holds one neither as one body nor (on a small page) as running text.
         return Extraction(None, "index_page")
     if article_pattern and not url_matches and not declared_article:
         return Extraction(None, "url_pattern")
@@ -596,10 +597,8 @@ def _signals(pm: md.PageMeta, node: dict | None, tree, text: str, status: int) -
         "declared_index": declared_index,
         "many_links": links >= 30,
         "link_heavy": link_heavy,
-        # Only asked where it can change the verdict (see extract_page): a page with many links that
-        # declares no article.
-        "one_body": (not declared_article and links >= 30 and (declared_index or link_heavy)
-                     and is_one_body(text, tree)),
+        # Only asked where it can change the verdict (see extract_page).
+        "one_body": not declared_article and (declared_index or link_heavy) and is_one_body(text, tree),
         # Checked here too, on the tree parsed anyway: a crawl that needs no tree of its own for a page
         # (an article URL from a feed, no links followed) hands it over unchecked.
         "stand_in": stand_in_reason(Selector(root=tree), status) or (
@@ -692,6 +691,14 @@ def _in_paragraph(element, container) -> bool:
         if ancestor.tag in ("p", "li"):
             return True
     return False
+
+
+def _mostly_sentences(text: str) -> bool:
+    """Whether most of the text is in lines that end a sentence: running text, not a page's furniture
+    (menus, headlines, labels) around a blurb or two."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    weights = [_weight(line) for line in lines]
+    return 2 * sum(w for line, w in zip(lines, weights, strict=True) if _ends_sentence(line)) >= sum(weights)
 
 
 def _weight(text: str) -> int:
