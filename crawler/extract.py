@@ -143,7 +143,7 @@ def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: s
     # long coherent body is an article whatever its og:type says (templates stamp "website" on every page).
     one_body = signals["one_body"]
     if (signals["declared_index"] and not declared_article and not url_matches and not one_body
-            and (signals["many_links"] or not _mostly_sentences(article.text))):
+            and (signals["many_links"] or not _running_text(article.text))):
         # Declared a listing, and holds one neither as one body nor (on a small page) as running text.
         return Extraction(None, "index_page")
     if article_pattern and not url_matches and not declared_article:
@@ -693,12 +693,14 @@ def _in_paragraph(element, container) -> bool:
     return False
 
 
-def _mostly_sentences(text: str) -> bool:
-    """Whether most of the text is in lines that end a sentence: running text, not a page's furniture
-    (menus, headlines, labels) around a blurb or two."""
+def _running_text(text: str) -> bool:
+    """Whether the text is mostly lines that end a sentence, not one headline-like line per such line:
+    running text, not a small listing (headline, blurb, headline, blurb) in the page's furniture."""
     lines = [line.strip() for line in text.split("\n") if line.strip()]
     weights = [_weight(line) for line in lines]
-    return 2 * sum(w for line, w in zip(lines, weights, strict=True) if _ends_sentence(line)) >= sum(weights)
+    sentences = [w for line, w in zip(lines, weights, strict=True) if _ends_sentence(line)]
+    headings = sum(1 for line, w in zip(lines, weights, strict=True) if w < _HEADING and not _ends_sentence(line))
+    return 2 * sum(sentences) >= sum(weights) and headings <= _HEADINGS_PER_PARAGRAPH * len(sentences)
 
 
 def _weight(text: str) -> int:
@@ -709,4 +711,5 @@ def _ends_sentence(line: str) -> bool:
     return bool(_ENDS_SENTENCE.search(line))
 
 
-_ENDS_SENTENCE = re.compile(r"[.!?…:;。！？][\"'”’»)\]]*\s*$")
+# A line cut off with an ellipsis is a teaser's blurb, not the end of a sentence.
+_ENDS_SENTENCE = re.compile(r"(?<![.…])[.!?:;。！？][\"'”’»)\]]*\s*$")
