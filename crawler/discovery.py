@@ -419,6 +419,11 @@ class PageKind(StrEnum):
 class Classification:
     kind: PageKind
     reason: str  # short snake_case tag for debug logs, e.g. "jsonld_article", "pagination"
+    # An index verdict from the page's declared type alone (og:type=website, a listing type in JSON-LD):
+    # templates stamp these on article pages too, so the page is still extracted, and extraction weighs
+    # the declaration against the text (crawler/extract.py is_one_body). Its links are followed as an
+    # index page's either way.
+    declared_only: bool = False
 
 
 ARTICLE_TYPES = frozenset(
@@ -509,6 +514,8 @@ def classify_page(
     feed_entry: bool = False,
 ) -> Classification:
     """Article, index or unknown, from the URL and the page's metadata only (no text analysis).
+    An index verdict from metadata alone is marked `declared_only`: the page is an index for link
+    following, and a candidate for extraction all the same.
 
     Order matters: the URL's role (start URL, site root, pagination) beats metadata, because
     many sites stamp og:type=article on every template; explicit article metadata or the
@@ -534,11 +541,11 @@ def classify_page(
     if feed_entry:
         return Classification(PageKind.UNKNOWN, "feed_entry")
     if types & INDEX_TYPES and not types - INDEX_TYPES - NEUTRAL_TYPES:
-        return Classification(PageKind.INDEX, "jsonld_index")
+        return Classification(PageKind.INDEX, "jsonld_index", declared_only=True)
     if og_type == "website":
         if _DATED_SLUG.search(urlsplit(key).path):
             return Classification(PageKind.UNKNOWN, "og_website_dated_url")
-        return Classification(PageKind.INDEX, "og_website")
+        return Classification(PageKind.INDEX, "og_website", declared_only=True)
     if url_filter is not None and url_filter.has_article_pattern:
         return Classification(PageKind.INDEX, "article_pattern_mismatch")
     # A listing of teaser cards: three or more <article> elements on one page.

@@ -140,7 +140,12 @@ def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: s
 
     url_matches = bool(article_pattern and re.search(article_pattern, page.url))
     declared_article = signals["declared_article"]
-    if signals["declared_index"] and not declared_article and not url_matches and signals["many_links"]:
+    # The page's declared type and its link count are evidence, not a verdict: a page whose text is one
+    # long coherent body is an article whatever its og:type says (templates stamp "website" on every page).
+    one_body = signals["one_body"]
+    if (signals["declared_index"] and not declared_article and not url_matches and not one_body
+            and (signals["many_links"] or not _running_text(article.text))):
+        # Declared a listing, and holds one neither as one body nor (on a small page) as running text.
         return Extraction(None, "index_page")
     if article_pattern and not url_matches and not declared_article:
         return Extraction(None, "url_pattern")
@@ -148,8 +153,8 @@ def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: s
         return Extraction(None, "no_text")
     if len(article.text) < min_article_chars:
         return Extraction(None, "too_short")
-    if not declared_article and not url_matches and signals["link_heavy"]:
-        # Undeclared page whose extracted text is small next to its links: a section front.
+    if not declared_article and not url_matches and signals["link_heavy"] and not one_body:
+        # Undeclared page whose extracted text is small next to its links, and not one body: a section front.
         return Extraction(None, "index_page")
     return Extraction(article, None)
 
@@ -698,13 +703,125 @@ def _signals(pm: md.PageMeta, node: dict | None, tree, text: str, status: int) -
     declared_index = og_type == "website" or bool(pm.jsonld_types & md.INDEX_TYPES)
     links = sum(1 for a in tree.iter("a") if a.get("href"))
     # An article page rarely has fewer than ~40 characters of body per link on the page.
+    link_heavy = links >= 30 and len(text) < 40 * links
     return {
         "declared_article": declared_article,
         "declared_index": declared_index,
         "many_links": links >= 30,
-        "link_heavy": links >= 30 and len(text) < 40 * links,
+        "link_heavy": link_heavy,
+        # Only asked where it can change the verdict (see extract_page).
+        "one_body": not declared_article and (declared_index or link_heavy) and is_one_body(text, tree),
         # Checked here too, on the tree parsed anyway: a crawl that needs no tree of its own for a page
         # (an article URL from a feed, no links followed) hands it over unchecked.
         "stand_in": stand_in_reason(Selector(root=tree), status) or (
             "error_page" if is_error_page(Selector(root=tree), text) else None),
     }
+
+
+# ----------------------------------------------------------------------------- article by content
+
+# Han, kana and Hangul: one such character carries about as much as three Latin ones, and a sentence
+# ends without a following space ("。").
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*(?=\s|$)|[。！？]")
+# A body paragraph: at least this much text (Latin-equivalent characters, see _weight) with a sentence end.
+_BODY_PARAGRAPH = 150
+# One body: at least this much text in body paragraphs (a short news story is about 1,000 characters)...
+_BODY_MIN = 1000
+# ...making up at least this share of the text (a section front's extract is mostly headlines and blurbs)...
+_BODY_SHARE = 0.6
+# ...and not one headline-like line (short, no sentence end) per body paragraph: a subheading every few
+# paragraphs is an article; a headline above every paragraph is a list of teasers.
+_HEADING = 120
+_HEADINGS_PER_PARAGRAPH = 0.8
+# ...and most of its paragraphs not teasers: a paragraph whose container holds at least as many links
+# (outside paragraphs) as paragraphs is a teaser card's blurb, or one of a list's blurbs under linked
+# headlines, which trafilatura often drops from the text.
+_TEASER_SHARE = 0.5
+
+
+def is_one_body(text: str, tree=None) -> bool:
+    """Whether extracted text reads as one long body (an article) rather than a sequence of teasers (a
+    homepage, a section front or a tag page as trafilatura extracts them): enough text in sentence-like
+    paragraphs, most of the text, few headlines between them, and (given the page's tree) most of those
+    paragraphs not sitting in teaser cards. So the page's declared type and its link count are weighed
+    against what it holds, not taken as a verdict.
+
+    Vocabulary coherence between paragraphs (content words shared with the other paragraphs, or with the
+    next one; the reach of the most widespread words) was measured too and left out: on the news-pages
+    corpus real articles scored as low as a list of unrelated blurbs.
+    """
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    weights = [_weight(line) for line in lines]
+    body = [w for line, w in zip(lines, weights, strict=True) if w >= _BODY_PARAGRAPH and _SENTENCE_END.search(line)]
+    if sum(body) < _BODY_MIN or sum(body) < _BODY_SHARE * sum(weights):
+        return False
+    headings = sum(1 for line, w in zip(lines, weights, strict=True) if w < _HEADING and not _ends_sentence(line))
+    if headings > _HEADINGS_PER_PARAGRAPH * len(body):
+        return False
+    return tree is None or _teaser_share(tree, text) < _TEASER_SHARE
+
+
+def _teaser_share(tree, text: str) -> float:
+    """Share of the text's paragraphs and list items (by weight) that the page shows as teasers: in a
+    container holding at least as many links (outside paragraphs) as paragraphs (a teaser card, or blurbs
+    under linked headlines, which trafilatura often leaves out of the text), or opening with a link (a
+    headline and its blurb in one paragraph or list item)."""
+    flat = _SPACES.sub(" ", text)
+    total = teasers = 0
+    containers: dict = {}
+    for paragraph in tree.iter("p", "li"):
+        shown = _SPACES.sub(" ", paragraph.text_content()).strip()
+        weight = _weight(shown)
+        if weight < _BODY_PARAGRAPH or shown not in flat:
+            continue
+        container = paragraph.getparent()
+        if container is None:
+            continue
+        if container not in containers:
+            paragraphs = sum(1 for _ in container.iter("p", "li"))
+            links = sum(1 for a in container.iter("a") if a.get("href") and not _in_paragraph(a, container))
+            containers[container] = links >= paragraphs
+        total += weight
+        if containers[container] or _opens_with_link(paragraph, shown):
+            teasers += weight
+    return teasers / total if total else 0.0
+
+
+def _opens_with_link(paragraph, shown: str) -> bool:
+    link = next((a for a in paragraph.iter("a") if a.get("href")), None)
+    if link is None:
+        return False
+    label = _SPACES.sub(" ", link.text_content()).strip()
+    return bool(label) and shown.startswith(label)
+
+
+def _in_paragraph(element, container) -> bool:
+    for ancestor in element.iterancestors():
+        if ancestor is container:
+            return False
+        if ancestor.tag in ("p", "li"):
+            return True
+    return False
+
+
+def _running_text(text: str) -> bool:
+    """Whether the text is mostly lines that end a sentence, not one headline-like line per such line:
+    running text, not a small listing (headline, blurb, headline, blurb) in the page's furniture."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    weights = [_weight(line) for line in lines]
+    sentences = [w for line, w in zip(lines, weights, strict=True) if _ends_sentence(line)]
+    headings = sum(1 for line, w in zip(lines, weights, strict=True) if w < _HEADING and not _ends_sentence(line))
+    return 2 * sum(sentences) >= sum(weights) and headings <= _HEADINGS_PER_PARAGRAPH * len(sentences)
+
+
+def _weight(text: str) -> int:
+    return len(text) + 2 * len(_CJK.findall(text))
+
+
+def _ends_sentence(line: str) -> bool:
+    return bool(_ENDS_SENTENCE.search(line))
+
+
+# A line cut off with an ellipsis is a teaser's blurb, not the end of a sentence.
+_ENDS_SENTENCE = re.compile(r"(?<![.…])[.!?:;。！？][\"'”’»)\]]*\s*$")

@@ -3,7 +3,8 @@
 Discovery: the source's feeds, its sitemaps (and those announced in robots.txt when it has
 start URLs), and link following from its start URLs through sections and archive pagination.
 Every fetched HTML page is classified cheaply (crawler.discovery.classify_page); candidate
-articles are yielded as `crawler.records.Page`, index pages only feed link following.
+articles are yielded as `crawler.records.Page`, index pages feed link following (and those that are
+indexes by their declared type only, such as og:type=website, are yielded too: extraction decides).
 Given `urls`, it fetches exactly those as article candidates and discovers nothing.
 
 Incremental (crawler/fetch_state.py): given the earlier fetch state, feeds, sitemaps and pages
@@ -290,8 +291,9 @@ class NewsSpider(scrapy.Spider):
         yield from self._follow_links(links, hops)
 
     def _examine(self, response: Response, via: str, hops: int) -> tuple[Page | None, list[tuple[str, bool]]]:
-        """The page to extract (None for an index page or a stand-in) and its links to follow, each with
-        whether it keeps the hop count (pagination of an index page).
+        """The page to extract (None for an index page by its URL's role, or a stand-in) and its links to
+        follow, each with whether it keeps the hop count (pagination of an index page). A page that is an
+        index by its declared type only is both: extracted, and its links followed as an index page's.
 
         The parsed tree lives only in here: a page then waits for an extraction worker holding its text
         alone, not a tree several times that size (with 32 downloads in flight, hundreds of MB)."""
@@ -316,8 +318,16 @@ class NewsSpider(scrapy.Spider):
         is_index = verdict.kind is PageKind.INDEX
         if is_index:
             self.crawler.stats.inc_value(STAT_INDEX_PAGES)
-            self._observe(response, KIND_PAGE)
             self.logger.debug("index_page", extra={"url": response.url, "reason": verdict.reason})
+        if is_index and verdict.declared_only:
+            # Only its declared type calls it an index, and templates declare "website" on article pages
+            # too: extraction weighs that against the text. Stand-ins are caught there as well. Its text
+            # hash, not its bytes, goes into the fetch state (the pipeline records it, as for candidates),
+            # so an article found here is compared by text next time like any other.
+            self._observe(response, KIND_PAGE, hash_body=False)
+            page = self._page(response, via)
+        elif is_index:
+            self._observe(response, KIND_PAGE)
         else:
             reason = stand_in_reason(selector, response.status)
             if reason is not None:
