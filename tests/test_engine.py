@@ -78,8 +78,8 @@ def test_a_crawl_past_its_time_budget_is_stopped_alone_while_the_engine_crawls_o
         config = config_with(tmp_path, data_dir, "[load]\ninterval = 1\n" + sources)
         daemon = Daemon.start(config, data_dir, database_url)
         try:
-            wait_until(lambda: any(e["source"] == "held" for e in daemon.events("crawl_ended")), timeout=60)
-            wait_until(lambda: sum(e["source"] == "quick" for e in daemon.events("crawl_ended")) >= 3, timeout=60)
+            wait_until(lambda: any(e["source"] == "held" for e in daemon.events("crawl_ended")), timeout=120)
+            wait_until(lambda: sum(e["source"] == "quick" for e in daemon.events("crawl_ended")) >= 3, timeout=120)
             wait_until(lambda: article_count(database_url) == len(quick.articles))
         finally:
             daemon.stop()
