@@ -722,7 +722,7 @@ def _signals(pm: md.PageMeta, node: dict | None, tree, text: str, status: int) -
 
 # Han, kana and Hangul: one such character carries about as much as three Latin ones, and a sentence
 # ends without a following space ("。").
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_CJK_CHAR = re.compile(f"[{_CJK}]")  # one script range list for tokens and character weights
 _SENTENCE_END = re.compile(r"[.!?…:;][\"'”’»)\]]*(?=\s|$)|[。！？]")
 # A body paragraph: at least this much text (Latin-equivalent characters, see _weight) with a sentence end.
 _BODY_PARAGRAPH = 150
@@ -816,7 +816,7 @@ def _running_text(text: str) -> bool:
 
 
 def _weight(text: str) -> int:
-    return len(text) + 2 * len(_CJK.findall(text))
+    return len(text) + 2 * len(_CJK_CHAR.findall(text))
 
 
 def _ends_sentence(line: str) -> bool:
