@@ -17,23 +17,33 @@ A site can hold pages that answer slowly (`slow`), and `correct()` edits a story
 newsroom does: new text, a later ``dateModified``, and the feed or sitemap saying so. Listing pages send
 an ETag and answer conditional requests with 304, as real CMSs do.
 
-Touches only the loopback sockets it binds and one daemon thread per site; stdlib only. Offsite links
-point at the reserved ``.invalid`` TLD.
+`World` runs them together: `World.start()` puts one site of each style on 127.0.0.21 and up, `crawl(name)`
+runs ``newsingest crawl`` as a user would, and `stored(site)` reads what reached the database.
+
+Touches the loopback sockets it binds, one daemon thread per site, the config and data directory it is
+given, and (reading only) the database it is given. Offsite links point at the reserved ``.invalid`` TLD.
 """
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import html
 import json
+import os
 import random
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import urlsplit
+
+import psycopg
 
 STYLES = ("rss_link", "atom_section", "default_port", "amp", "sections")
 STORIES_PER_SITE = 12
@@ -118,7 +128,7 @@ class Request:
     method: str
     path: str
     headers: dict[str, str]
-    time: float
+    time: float  # wall clock (time.time()), to set beside the database's crawl run times
 
     @property
     def bare_path(self) -> str:
@@ -407,7 +417,7 @@ def _handler(site: WorldSite) -> type[BaseHTTPRequestHandler]:
 
         def _serve(self, with_body: bool) -> None:
             site._record(Request(self.command, self.path, {k.lower(): v for k, v in self.headers.items()},
-                                 time.monotonic()))
+                                 time.time()))
             path = urlsplit(self.path).path
             delay = site.slow.get(path)
             if delay:
@@ -431,3 +441,54 @@ def _handler(site: WorldSite) -> type[BaseHTTPRequestHandler]:
                 self.wfile.write(body)
 
     return Handler
+
+
+FIRST_HOST = 21  # 127.0.0.21 … one address per site
+
+
+@dataclass
+class World:
+    """One site per style (the default_port one only where port 80 can be bound), one source per site."""
+
+    sites: dict[str, WorldSite]
+    database_url: str
+    data_dir: Path
+    config: Path | None = None
+
+    @classmethod
+    def start(cls, database_url: str, data_dir: Path) -> World:
+        sites = {}
+        for i, style in enumerate(STYLES):
+            try:
+                sites[style] = WorldSite(name=style, style=style, host=f"127.0.0.{FIRST_HOST + i}",
+                                         port=80 if style == "default_port" else 0).start()
+            except OSError as exc:
+                if exc.errno not in (errno.EACCES, errno.EADDRINUSE):
+                    raise
+        return cls(sites, database_url, data_dir)
+
+    def stop(self) -> None:
+        for site in self.sites.values():
+            site.stop()
+
+    def sources_toml(self, max_pages: int = 100, interval: float | None = None) -> str:
+        """One [[sources]] table per site, seeded with its homepage only."""
+        every = f'interval = "{interval:g}s"\n' if interval else ""
+        return "".join(f'[[sources]]\nname = "{site.name}"\nstart_urls = ["{site.url("/")}"]\n'
+                       f"max_pages = {max_pages}\n{every}\n" for site in self.sites.values())
+
+    def crawl(self, name: str, timeout: float = 120) -> subprocess.CompletedProcess:
+        """`newsingest crawl NAME` as a process, loading into the world's database."""
+        assert self.config is not None, "write a config first"
+        env = {**os.environ, "DATABASE_URL": self.database_url, "NEWSINGEST_DATA_DIR": str(self.data_dir),
+               "NEWSINGEST_CONFIG": ""}
+        return subprocess.run(
+            [sys.executable, "-m", "ingest.cli", "--log-format", "json", "--config", str(self.config), "crawl", name],
+            capture_output=True, text=True, env=env, timeout=timeout,
+        )
+
+    def stored(self, site: WorldSite) -> dict[str, str]:
+        """canonical URL -> text of the site's articles in the database."""
+        with psycopg.connect(self.database_url) as conn:
+            rows = conn.execute("SELECT canonical_url, text FROM articles WHERE source = %s", (site.name,)).fetchall()
+        return dict(rows)
