@@ -243,3 +243,13 @@ def last_load_run(conn: psycopg.Connection) -> LoadRun | None:
         " bad_segments, error FROM load_runs ORDER BY started_at DESC LIMIT 1"
     ).fetchone()
     return LoadRun(*row) if row else None
+
+
+def recent_load_runs(conn: psycopg.Connection, limit: int) -> list[LoadRun]:
+    """The last `limit` loads, newest first."""
+    rows = conn.execute(
+        "SELECT daemon_id, started_at, finished_at, status, segments, records, inserted, updated, duplicates,"
+        " bad_segments, error FROM load_runs ORDER BY started_at DESC LIMIT %s",
+        (limit,),
+    ).fetchall()
+    return [LoadRun(*row) for row in rows]
