@@ -104,13 +104,14 @@ def collect_status(conn: psycopg.Connection, config: Config,
 
 @dataclass(frozen=True, slots=True)
 class StatusHistory:
-    loads: list[LoadRun]  # newest first
+    loads: list[LoadRun]  # the last loads that loaded something or failed, newest first
     articles_per_hour: list[HourCount]  # oldest first, the current hour last
 
 
 def collect_history(conn: psycopg.Connection, *, hours: int, loads: int) -> StatusHistory:
-    """The last `loads` loads and the articles loaded in each of the last `hours` hours."""
-    return StatusHistory(recent_load_runs(conn, loads), articles_per_hour(conn, hours))
+    """Of the last `hours` hours: the last `loads` loads that loaded something or failed, and the articles loaded
+    in each hour."""
+    return StatusHistory(recent_load_runs(conn, loads, hours), articles_per_hour(conn, hours))
 
 
 def _when(value: datetime | None) -> str:

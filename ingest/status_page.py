@@ -1,6 +1,7 @@
 """The daemon's status page, `GET /` on the `[daemon] http` listener (ingest/monitoring.py): one HTML page that
 refreshes itself, with what `newsingest status` shows (a row per source: last run and outcome, articles, health,
-next run, drift; the spool backlog) plus the last loads and a chart of the articles loaded per hour.
+next run, drift; the spool backlog; the last load) plus the last loads that brought records and a chart of the
+articles loaded per hour.
 
 Rendering only: the data comes from ingest/status.py. The page is self-contained (inline CSS, the chart as
 server-rendered SVG; no script, nothing fetched from elsewhere) and every text from the database or the config is
@@ -74,6 +75,7 @@ _STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; background: #fafafa; }
 h1 { font-size: 1.4em; margin: 0; } h2 { font-size: 1.1em; margin: 1.5em 0 .5em; }
 .meta, .ago, .detail { color: #666; font-size: .9em; }
+time { white-space: nowrap; } .ago { display: block; }
 table { border-collapse: collapse; background: #fff; }
 th, td { border: 1px solid #ddd; padding: .3em .6em; text-align: left; vertical-align: top; }
 th { background: #f0f0f0; } td.num { text-align: right; }
@@ -120,9 +122,19 @@ def _spool(report: StatusReport) -> str:
     return f'<p id="spool">{b.segments} segments{_e(orphaned)}, {b.records} records{oldest} waiting.{bad}</p>'
 
 
+def _last_load(report: StatusReport, now: datetime) -> str:
+    load = report.last_load
+    if load is None:
+        return '<p id="last-load">No load yet.</p>'
+    error = f": {_e(load.error[:_MAX_ERROR_CHARS])}" if load.error else ""
+    return (f'<p id="last-load">Last load {_e(_utc(load.started_at))} ({_e(_ago(load.started_at, now))}):'
+            f' <span class="{"ok" if load.status == "finished" else "bad"}">{_e(load.status)}</span>{error},'
+            f" {load.records} records.</p>")
+
+
 def _loads_table(history: StatusHistory, now: datetime) -> str:
     if not history.loads:
-        return '<p id="loads">No load yet.</p>'
+        return f'<p id="loads">No load brought records or failed in the last {CHART_HOURS} hours.</p>'
     rows = []
     for load in history.loads:
         seconds = f"{(load.finished_at - load.started_at).total_seconds():.1f} s" if load.finished_at else "-"
@@ -135,6 +147,7 @@ def _loads_table(history: StatusHistory, now: datetime) -> str:
             f'<td class="num">{load.duplicates}</td><td class="num">{seconds}</td></tr>'
         )
     return (
+        "<p>The last loads that brought records or failed:</p>"
         '<table id="loads"><thead><tr><th>started</th><th>outcome</th><th>segments</th><th>records</th>'
         "<th>new</th><th>updated</th><th>duplicates</th><th>took</th></tr></thead><tbody>"
         + "".join(rows) + "</tbody></table>"
@@ -197,7 +210,7 @@ def render_page(report: StatusReport, history: StatusHistory, *, now: datetime, 
         f"<h2>Articles loaded per hour, last {len(history.articles_per_hour)} hours (UTC): {total}</h2>"
         f"{render_chart(history.articles_per_hour)}"
         f"<h2>Spool backlog on this machine</h2>{_spool(report)}"
-        f"<h2>Last loads</h2>{_loads_table(history, now)}"
+        f"<h2>Loads</h2>{_last_load(report, now)}{_loads_table(history, now)}"
         "</body></html>\n"
     )
 

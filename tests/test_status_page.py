@@ -133,6 +133,7 @@ def test_status_page_lists_the_last_loads_and_the_spool_backlog(served):
     tree = lxml.html.fromstring(served.body)
     loads = [" ".join(r.text_content().split()) for r in tree.xpath('//table[@id="loads"]/tbody/tr')]
     assert loads and all("finished" in load for load in loads)
+    assert "finished" in tree.xpath('string(//p[@id="last-load"])')
     assert "0 records" in tree.xpath('string(//p[@id="spool"])')
 
 
