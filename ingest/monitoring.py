@@ -1,11 +1,12 @@
-"""The daemon's monitoring endpoints, off unless `[daemon] http` is set: `/metrics` (Prometheus text format,
-prometheus_client with a registry of its own), `/healthz` (the daemon is alive) and `/readyz` (the database
-answers and the crawl engine runs), served by a small threaded WSGI server on a daemon thread.
+"""The daemon's monitoring endpoints, off unless `[daemon] http` is set: `/` (the status page, rendered by
+ingest/status_page.py), `/metrics` (Prometheus text format, prometheus_client with a registry of its own),
+`/healthz` (the daemon is alive) and `/readyz` (the database answers and the crawl engine runs), served by a
+small threaded WSGI server on a daemon thread.
 
 What the metrics count comes from the daemon at a few points: each ended crawl's run summary
 (crawler/runner.py), each load's result, and at scrape time the spool backlog (ingest/status.py).
 This module touches the listening socket, the spool directory (read only, to count the backlog) and, for
-/readyz, a short connection to the database.
+/readyz and the status page, a short connection to the database.
 """
 
 from __future__ import annotations
@@ -309,13 +310,25 @@ def _plain(start_response, status: str, text: str) -> list[bytes]:
     return [body]
 
 
-def monitoring_app(registry: CollectorRegistry, probes: Probes):
-    """The WSGI application: /metrics, /healthz, /readyz; 404 for any other path."""
+def _html(start_response, status: str, page: str) -> list[bytes]:
+    body = page.encode()
+    start_response(status, [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body))),
+                            ("Cache-Control", "no-store")])
+    return [body]
+
+
+def monitoring_app(registry: CollectorRegistry, probes: Probes,
+                   status_page: Callable[[], tuple[bool, str]] | None = None):
+    """The WSGI application: /metrics, /healthz, /readyz, and / when `status_page` is given (it answers
+    whether the page could be built, and the page); 404 for any other path."""
     metrics_app = make_wsgi_app(registry)
 
     def app(environ, start_response):
         path = environ.get("PATH_INFO", "")
         try:
+            if path == "/" and status_page is not None:
+                ok, page = status_page()
+                return _html(start_response, "200 OK" if ok else "503 Service Unavailable", page)
             if path == "/metrics":
                 return metrics_app(environ, start_response)
             if path == "/healthz":
@@ -327,7 +340,7 @@ def monitoring_app(registry: CollectorRegistry, probes: Probes):
                 start_response("200 OK" if ok else "503 Service Unavailable",
                                [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
                 return [body]
-            return _plain(start_response, "404 Not Found", "not found: /metrics, /healthz and /readyz are served")
+            return _plain(start_response, "404 Not Found", "not found: /, /metrics, /healthz and /readyz are served")
         except Exception as exc:  # one line in the log, not a traceback on standard error
             log.error("http_request_failed", path=path, error=f"{type(exc).__name__}: {exc}")
             return _plain(start_response, "500 Internal Server Error", "internal error")

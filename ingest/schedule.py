@@ -11,8 +11,8 @@
 - `newsingest trigger SOURCE` requests reach the daemon by LISTEN/NOTIFY, with polling as fallback.
 - SIGTERM/SIGINT: stop scheduling, give running crawls the grace period, then stop them; run a final
   load; exit 0. A second signal stops at once; closed spool segments are kept for the next start.
-- With `[daemon] http` set, /metrics, /healthz and /readyz (ingest/monitoring.py); each ended crawl's run
-  summary and each load feed the metrics.
+- With `[daemon] http` set, the status page /, /metrics, /healthz and /readyz (ingest/monitoring.py,
+  ingest/status_page.py); each ended crawl's run summary and each load feed the metrics.
 
 This module touches child processes, the data directory (spool, lock files) and the database.
 """
@@ -144,10 +144,13 @@ class Daemon:
 
     def _start_http(self) -> bool:
         """The monitoring endpoints; False (the daemon does not start) when they cannot listen."""
+        from ingest.status_page import StatusPage  # the page's modules: only with the listener on
+
         address = format_address(self.config.daemon.http)
         try:
-            self._http = MonitoringServer.start(self.config.daemon.http,
-                                                monitoring_app(self.metrics.registry, self.probes))
+            self._http = MonitoringServer.start(
+                self.config.daemon.http,
+                monitoring_app(self.metrics.registry, self.probes, StatusPage(self.config, self.dsn)))
         except OSError as exc:
             log.error("http_server_failed", address=address, error=exc.strerror or str(exc))
             return False

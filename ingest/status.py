@@ -1,5 +1,6 @@
 """`newsingest status`: per source its last and next run, recent articles, health and extraction drift; the spool
-backlog on this machine; the last load. Reads the database and the local spool; writes nothing.
+backlog on this machine; the last load. For the daemon's status page (ingest/status_page.py) also the last loads
+and the articles loaded per hour. Reads the database and the local spool; writes nothing.
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import psycopg
 
 from crawler.spool import SpoolPaths, orphaned_segments
 from ingest.config import Config
+from ingest.tables.articles import HourCount, articles_per_hour
 from ingest.tables.drift import ActiveDrift, current_drifts
-from ingest.tables.runs import LoadRun, SourceStatus, last_load_run, source_status
+from ingest.tables.runs import LoadRun, SourceStatus, last_load_run, recent_load_runs, source_status
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +89,29 @@ def spool_backlog(config: Config, line_counts: dict[tuple, int] | None = None) -
                         len(orphans))
 
 
-def collect_status(conn: psycopg.Connection, config: Config) -> StatusReport:
+def collect_status(conn: psycopg.Connection, config: Config,
+                   line_counts: dict[tuple, int] | None = None) -> StatusReport:
+    """`line_counts`: as for spool_backlog."""
     sources = source_status(conn, [s.name for s in config.sources])
     return StatusReport(
         sources=sources,
         unhealthy_after=config.daemon.unhealthy_after,
-        spool=spool_backlog(config),
+        spool=spool_backlog(config, line_counts),
         last_load=last_load_run(conn),
         drifts=current_drifts(conn, [s.source for s in sources]),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StatusHistory:
+    loads: list[LoadRun]  # the last loads that loaded something or failed, newest first
+    articles_per_hour: list[HourCount]  # oldest first, the current hour last
+
+
+def collect_history(conn: psycopg.Connection, *, hours: int, loads: int) -> StatusHistory:
+    """Of the last `hours` hours: the last `loads` loads that loaded something or failed, and the articles loaded
+    in each hour."""
+    return StatusHistory(recent_load_runs(conn, loads, hours), articles_per_hour(conn, hours))
 
 
 def _when(value: datetime | None) -> str:

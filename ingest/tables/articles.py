@@ -250,3 +250,25 @@ def iter_articles(conn: psycopg.Connection, *, since: datetime | None = None, so
         cur.execute(query, {"since": since, "source": source, "limit": limit})
         for row in cur:
             yield dict(zip(EXPORT_COLUMNS, row, strict=True))
+
+
+@dataclass(frozen=True, slots=True)
+class HourCount:
+    hour: datetime  # the hour's start, UTC
+    articles: int
+
+
+def articles_per_hour(conn: psycopg.Connection, hours: int) -> list[HourCount]:
+    """Articles first loaded in each of the last `hours` UTC hours (the current one included), oldest first;
+    hours with none count 0."""
+    rows = conn.execute(
+        "WITH span AS (SELECT date_trunc('hour', now(), 'UTC') - make_interval(hours => %(hours)s - 1) AS start),"
+        " counts AS (SELECT date_trunc('hour', first_seen_at, 'UTC') AS hour, count(*) AS n FROM articles"
+        "            WHERE first_seen_at >= (SELECT start FROM span) GROUP BY 1)"
+        " SELECT h.hour, coalesce(c.n, 0)"
+        " FROM generate_series((SELECT start FROM span), date_trunc('hour', now(), 'UTC'), interval '1 hour')"
+        "  AS h(hour)"
+        " LEFT JOIN counts c USING (hour) ORDER BY h.hour",
+        {"hours": hours},
+    ).fetchall()
+    return [HourCount(hour, int(n)) for hour, n in rows]

@@ -243,3 +243,17 @@ def last_load_run(conn: psycopg.Connection) -> LoadRun | None:
         " bad_segments, error FROM load_runs ORDER BY started_at DESC LIMIT 1"
     ).fetchone()
     return LoadRun(*row) if row else None
+
+
+def recent_load_runs(conn: psycopg.Connection, limit: int, within_hours: int) -> list[LoadRun]:
+    """The last `limit` loads of the last `within_hours` hours that had something to do (records, segments set
+    aside) or did not finish, newest first: a daemon loads every few seconds, mostly nothing."""
+    rows = conn.execute(
+        "SELECT daemon_id, started_at, finished_at, status, segments, records, inserted, updated, duplicates,"
+        " bad_segments, error FROM load_runs"
+        " WHERE started_at > now() - make_interval(hours => %s)"
+        "  AND (records > 0 OR segments > 0 OR bad_segments > 0 OR status <> 'finished')"
+        " ORDER BY started_at DESC LIMIT %s",
+        (within_hours, limit),
+    ).fetchall()
+    return [LoadRun(*row) for row in rows]
