@@ -139,3 +139,9 @@ def test_unknown_source_without_a_config_file_names_the_places_looked_in(run_cli
     assert result.returncode == 2
     assert "no source named 'gazette' (configured: none" in result.stderr
     assert "$NEWSINGEST_CONFIG" in result.stderr and str(Path.cwd() / "newsingest.toml") in result.stderr
+
+
+def test_crawl_refuses_a_source_name_and_a_site_together(run_cli):
+    result = run_cli("crawl", "gazette", "--site", "https://news.invalid/")
+    assert result.returncode == 2
+    assert "give one of: a SOURCE name, --url URL [URL ...], --site URL" in result.stderr
