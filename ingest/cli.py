@@ -417,7 +417,7 @@ def _serve_demo(port: int) -> int:
     from ingest.demo_server import DemoServer, demo_config
 
     if not 0 <= port <= 65535:
-        raise UsageError(f"--port {port}: expected 1-65535")
+        raise UsageError(f"--port {port}: expected 1-65535, or 0 for any free port")
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
