@@ -128,7 +128,8 @@ def extract_html(html: str, url: str | None = None, overrides: Overrides = NO_OV
 def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: str | None = None,
                  overrides: Overrides = NO_OVERRIDES, max_elements: int = MAX_ELEMENTS) -> Extraction:
     try:
-        result = _extract(page.html, page.url, page.fetched_at, overrides, page.status, max_elements)
+        result = _extract(page.html, page.url, page.fetched_at, overrides, page.status, max_elements,
+                          index_hint=page.index_reason is not None)
     except Exception:
         return Extraction(None, "unparseable")
     if result[0] is None:
@@ -143,7 +144,12 @@ def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: s
     # The page's declared type and its link count are evidence, not a verdict: a page whose text is one
     # long coherent body is an article whatever its og:type says (templates stamp "website" on every page).
     one_body = signals["one_body"]
-    if (signals["declared_index"] and not declared_article and not url_matches and not one_body
+    if page.as_article:
+        pass  # the user's word (`crawl --url --as-article`) beats every index verdict; a short text is still none
+    elif page.index_reason is not None and not declared_article and not one_body:
+        # Given by --url and marking itself as an index (crawler/discovery.py classify_page): keep what it says.
+        return Extraction(None, "index_page")
+    elif (signals["declared_index"] and not declared_article and not url_matches and not one_body
             and (signals["many_links"] or not _running_text(article.text))):
         # Declared a listing, and holds one neither as one body nor (on a small page) as running text.
         return Extraction(None, "index_page")
@@ -153,7 +159,7 @@ def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: s
         return Extraction(None, "no_text")
     if len(article.text) < min_article_chars:
         return Extraction(None, "too_short")
-    if not declared_article and not url_matches and signals["link_heavy"] and not one_body:
+    if not declared_article and not url_matches and signals["link_heavy"] and not one_body and not page.as_article:
         # Undeclared page whose extracted text is small next to its links, and not one body: a section front.
         return Extraction(None, "index_page")
     return Extraction(article, None)
@@ -164,7 +170,7 @@ def extract_page(page: Page, *, min_article_chars: int = 400, article_pattern: s
 
 def _extract(html: str, url: str | None, fetched_at: datetime,
              overrides: Overrides = NO_OVERRIDES, status: int = 200,
-             max_elements: int = MAX_ELEMENTS) -> tuple[Article | None, dict]:
+             max_elements: int = MAX_ELEMENTS, index_hint: bool = False) -> tuple[Article | None, dict]:
     if not html or not html.strip():
         return None, {}
     tree = load_html(html)
@@ -252,7 +258,7 @@ def _extract(html: str, url: str | None, fetched_at: datetime,
         tags=tags,
         field_sources=sources,
     )
-    signals = _signals(pm, node, tree, text, status)
+    signals = _signals(pm, node, tree, text, status, index_hint)
     return article, signals
 
 
@@ -697,7 +703,7 @@ def _tags(pm: md.PageMeta, node: dict | None) -> list[str]:
     return [t for t in tags if not (t.casefold() in seen or seen.add(t.casefold()))]
 
 
-def _signals(pm: md.PageMeta, node: dict | None, tree, text: str, status: int) -> dict:
+def _signals(pm: md.PageMeta, node: dict | None, tree, text: str, status: int, index_hint: bool = False) -> dict:
     og_type = (pm.first("og:type") or "").lower()
     declared_article = node is not None or og_type == "article" or og_type.startswith("article")
     declared_index = og_type == "website" or bool(pm.jsonld_types & md.INDEX_TYPES)
@@ -710,7 +716,8 @@ def _signals(pm: md.PageMeta, node: dict | None, tree, text: str, status: int) -
         "many_links": links >= 30,
         "link_heavy": link_heavy,
         # Only asked where it can change the verdict (see extract_page).
-        "one_body": not declared_article and (declared_index or link_heavy) and is_one_body(text, tree),
+        "one_body": not declared_article and (declared_index or link_heavy or index_hint)
+        and is_one_body(text, tree),
         # Checked here too, on the tree parsed anyway: a crawl that needs no tree of its own for a page
         # (an article URL from a feed, no links followed) hands it over unchecked.
         "stand_in": stand_in_reason(Selector(root=tree), status) or (

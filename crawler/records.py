@@ -24,6 +24,11 @@ class Page:
     status: int
     fetched_at: datetime  # timezone-aware UTC
     discovered_via: str = "link"  # feed | sitemap | link | url
+    # Pages given by `crawl --url` only. index_reason: the spider's classify_page verdict that the page marks
+    # itself as an index (homepage, section): not stored unless its text reads as one body. as_article: the
+    # user asked for the page to be stored whatever it declares (--as-article).
+    index_reason: str | None = None
+    as_article: bool = False
 
 
 @dataclass(slots=True)

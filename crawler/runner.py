@@ -9,11 +9,13 @@ and the spool.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from urllib.parse import urlsplit
 
 import structlog
 from scrapy.crawler import CrawlerProcess
@@ -24,10 +26,10 @@ from crawler.fetch_state import load_previous_for
 from crawler.middlewares import STAT_DOCUMENTS_FETCHED, STAT_PAGES_FETCHED
 from crawler.pipelines import STAT_NO_AUTHOR, STAT_NO_DATE, STAT_SHORT_BODY
 from crawler.politeness import ROBOTS_REUSE_SETTING
-from crawler.settings import ARCHIVE_DIR_SETTING, scrapy_settings
+from crawler.settings import ARCHIVE_DIR_SETTING, URL_AS_ARTICLE_SETTING, scrapy_settings
 from crawler.spiders.news import STAT_FETCH_FAILURES, NewsSpider
 from crawler.spool import write_run_summary
-from ingest.config import Config, Source
+from ingest.config import Config, CrawlSettings, Source
 from ingest.drift import Counts
 from ingest.logs import mask_secrets
 
@@ -82,10 +84,22 @@ def adhoc_source(urls: list[str], allow_private_hosts: bool) -> Source:
                   allow_private_hosts=allow_private_hosts)
 
 
+def site_source(url: str, crawl: CrawlSettings, allow_private_hosts: bool) -> Source:
+    """The source of `newsingest crawl --site URL`: a site with no config. Its homepage is the start URL, its
+    host (www. or not) the domain, links are followed; feeds and sitemaps come from discovery (robots.txt,
+    the pages' own announcements); everything else is the [crawl] defaults. Named after the host."""
+    host = (urlsplit(url).hostname or "").lower()
+    name = re.sub(r"[^a-z0-9_.-]+", "-", host).strip("-._")[:64].rstrip("-._") or "site"
+    return Source(name=name, start_urls=(url,), allowed_domains=(host.removeprefix("www."),),
+                  max_pages=crawl.max_pages, max_crawl_seconds=crawl.max_crawl_seconds,
+                  allow_private_hosts=True if allow_private_hosts else crawl.allow_private_hosts)
+
+
 def crawl_settings(config: Config, source: Source, run_id: str, urls: list[str] | None = None,
-                   progress: str = "off", robots_reuse: float = 0.0) -> dict:
+                   progress: str = "off", robots_reuse: float = 0.0, as_article: bool = False) -> dict:
     """The Scrapy settings of one crawl of `source` (or exactly `urls`), its pipeline and extensions included.
-    `robots_reuse`: seconds a robots.txt parsed by an earlier crawl of this process stays good for this one."""
+    `robots_reuse`: seconds a robots.txt parsed by an earlier crawl of this process stays good for this one.
+    `as_article`: store the `urls` as articles even where they mark themselves as index pages."""
     settings = scrapy_settings(config.crawl, source)
     settings.update(
         {
@@ -103,6 +117,7 @@ def crawl_settings(config: Config, source: Source, run_id: str, urls: list[str] 
             "NEWSINGEST_EXTRACT_OVERRIDES": Overrides(source.body_selector, source.title_selector, source.drop_text),
             ARCHIVE_DIR_SETTING: str(config.data_dir / "archive") if config.crawl.archive else "",
             ROBOTS_REUSE_SETTING: robots_reuse,
+            URL_AS_ARTICLE_SETTING: bool(urls) and as_article,
         }
     )
     if config.crawl.redis_url and not urls:
@@ -130,11 +145,12 @@ def run_crawl(
     daemon_id: str | None = None,
     progress: str = "off",
     configure_logging: Callable[[], None] | None = None,
+    as_article: bool = False,
 ) -> CrawlSummary:
     """Crawl `source` (or exactly `urls`) into the spool. `progress`: "display" (a status line on a
-    terminal), "log" (periodic crawl_progress events) or "off"."""
+    terminal), "log" (periodic crawl_progress events) or "off". `as_article`: see crawl_settings."""
     run_id = run_id or uuid.uuid4().hex
-    settings = crawl_settings(config, source, run_id, urls, progress)
+    settings = crawl_settings(config, source, run_id, urls, progress, as_article=as_article)
     previous = previous_fetch_state(config, source, urls)
     structlog.contextvars.bind_contextvars(run_id=run_id, source=source.name)
     started_at = datetime.now(UTC)

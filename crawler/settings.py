@@ -25,6 +25,8 @@ REVISIT_MIN_SETTING = "NEWSINGEST_REVISIT_MIN_INTERVAL"
 REVISIT_MAX_SETTING = "NEWSINGEST_REVISIT_MAX_INTERVAL"
 ARCHIVE_DIR_SETTING = "NEWSINGEST_ARCHIVE_DIR"  # empty: no archive
 ARCHIVE_MAX_BYTES_SETTING = "NEWSINGEST_ARCHIVE_MAX_BYTES"
+# `crawl --url --as-article`: store the given pages whatever they declare (index pages included).
+URL_AS_ARTICLE_SETTING = "NEWSINGEST_URL_AS_ARTICLE"
 # Link hops from a start URL (archive pagination does not count): homepage -> section -> article -> related.
 DEFAULT_MAX_LINK_DEPTH = 4
 

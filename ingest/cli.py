@@ -1,4 +1,4 @@
-"""The `newsingest` command line: crawl, extract, load, migrate, export, demo, run, trigger, status, reextract.
+"""The `newsingest` command line: crawl, extract, load, migrate, export, demo, db, run, trigger, status, reextract.
 
 Each command is a thin shell over the library functions (crawler.runner, ingest.load, ingest.export ...).
 Exit status: 0 success, 1 a run failed, 2 bad configuration or usage, 3 database unavailable.
@@ -44,11 +44,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"newsingest {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    crawl = sub.add_parser("crawl", parents=[common], help="crawl one source (or --url URLs) now, then load")
+    crawl = sub.add_parser("crawl", parents=[common],
+                           help="crawl one source (or --url URLs, or a --site) now, then load")
     crawl.add_argument("source", nargs="?", help="name of a configured source")
     crawl.add_argument("--url", nargs="+", metavar="URL", help="fetch and ingest exactly these article URLs")
+    crawl.add_argument("--site", metavar="URL",
+                       help="crawl a site with no config: its homepage URL; feeds, sitemaps and sections are "
+                            "discovered from it")
+    crawl.add_argument("--as-article", action="store_true",
+                       help="with --url: store each page even if it marks itself as an index page (homepage, "
+                            "section)")
     crawl.add_argument("--allow-private-hosts", action="store_true",
-                       help="with --url: allow hosts on private or loopback addresses")
+                       help="with --url or --site: allow hosts on private or loopback addresses")
     crawl.add_argument("--no-load", action="store_true", help="leave the records in the spool; load later")
     crawl.add_argument("--progress", choices=["auto", "display", "log", "off"], default="auto",
                        help="auto: a status line on a terminal, periodic crawl_progress events otherwise")
@@ -84,6 +91,16 @@ def _parser() -> argparse.ArgumentParser:
 
     demo = sub.add_parser("demo", parents=[common], help="crawl a bundled demo site on 127.0.0.1 and show the result")
     demo.add_argument("--show", type=int, default=3, metavar="N", help="articles to print (default 3)")
+    demo.add_argument("--serve", action="store_true",
+                      help="only serve the demo site until Ctrl-C; print its URL and a config for it")
+    demo.add_argument("--port", type=int, default=0, metavar="PORT",
+                      help="with --serve: the port on 127.0.0.1 (default: any free one)")
+
+    db = sub.add_parser("db", parents=[common], help="open psql on the configured or embedded database")
+    db.add_argument("--dsn", action="store_true", help="print the connection string instead (password masked)")
+    db.add_argument("--show-password", action="store_true", help="with --dsn: print the password too")
+    db.add_argument("psql_args", nargs=argparse.REMAINDER, metavar="-- PSQL_ARG",
+                    help="passed on to psql, after --: newsingest db -- -c 'select count(*) from articles'")
     return parser
 
 
@@ -188,21 +205,27 @@ def cmd_crawl(args, config: Config) -> int:
 
     from ingest.db import DatabaseUnavailable
 
-    if bool(args.source) == bool(args.url):
-        raise UsageError("give either a SOURCE name or --url URL [URL ...]")
-    for url in args.url or ():
-        problem = http_url_problem(url)
+    if sum(1 for given in (args.source, args.url, args.site) if given) != 1:
+        raise UsageError("give one of: a SOURCE name, --url URL [URL ...], --site URL")
+    if args.as_article and not args.url:
+        raise UsageError("--as-article applies to the pages of --url")
+    for option, url in [*(("--url", url) for url in args.url or ()), ("--site", args.site)]:
+        problem = http_url_problem(url) if url is not None else None
         if problem:
-            raise UsageError(f"--url {url!r} {problem}")
+            raise UsageError(f"{option} {url!r} {problem}")
     if args.url:
         from crawler.runner import adhoc_source
 
         source = adhoc_source(args.url, args.allow_private_hosts)
+    elif args.site:
+        from crawler.runner import site_source
+
+        source = site_source(args.site, config.crawl, args.allow_private_hosts)
     else:
         source = config.source(args.source)
     lock = None
     # The daemon holds the lock for the crawls it starts; --url fetches exactly what it is given, no source.
-    if args.source and not args.daemon_id:
+    if not args.url and not args.daemon_id:
         from ingest.locks import ALREADY_RUNNING, SourceLock
 
         # Not resolve_dsn(): an embedded server would be started just for a lock its socket keeps local anyway.
@@ -227,12 +250,19 @@ def cmd_crawl(args, config: Config) -> int:
 
     try:
         summary = run_crawl(config, source, args.url, run_id=args.run_id, daemon_id=args.daemon_id,
-                            progress=_progress_mode(args.progress), configure_logging=_configure_again(args))
+                            progress=_progress_mode(args.progress), configure_logging=_configure_again(args),
+                            as_article=args.as_article)
     finally:
         if lock is not None:
             lock.release()
     line = (f"{source.name}: pages fetched {summary.pages_fetched}, articles found {summary.articles_found}, "
             f"failed {summary.failed}")
+    index_pages = summary.quality.not_article_reasons.get("index_page", 0) if args.url else 0
+    if index_pages:
+        # Logged at debug level only (a crawl meets many): here the user named the page, so it is news.
+        them = "it" if index_pages == 1 else "them"
+        print(f"{source.name}: not stored: {_plural(index_pages, 'index page')} (use --as-article to store {them})",
+              file=sys.stderr)
     if args.no_load:
         print(f"{line}; left in the spool ({config.spool_dir}) for `newsingest load`")
         return EXIT_OK if summary.status == "finished" else EXIT_FAILED
@@ -250,6 +280,10 @@ def cmd_crawl(args, config: Config) -> int:
     print(f"{line}, new {counts.new}, updated {counts.updated}, duplicate {counts.duplicates}"
           f" ({summary.seconds:.1f} s)")
     return EXIT_OK if summary.status == "finished" and not (result.bad_segments or result.bad_lines) else EXIT_FAILED
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def cmd_extract(args, config: Config) -> int:
@@ -345,17 +379,20 @@ def cmd_reextract(args, config: Config) -> int:
 
 def cmd_demo(args, config: Config) -> int:
     from crawler.runner import run_crawl
-    from ingest.config import Source
-    from ingest.demo_server import DemoServer
+    from ingest.demo_server import DemoServer, demo_source
     from ingest.export import recent_articles
+
+    if args.serve:
+        return _serve_demo(args.port)
+    if args.port:
+        raise UsageError("--port goes with --serve")
 
     # The bundled site is on loopback and ours: no politeness delay needed, private hosts allowed.
     crawl = dataclasses.replace(config.crawl, download_delay=0.0, autothrottle=False)
     config = dataclasses.replace(config, crawl=crawl)
     with DemoServer() as server:
         site = server.base_url
-        source = Source(name="demo", start_urls=(site + "/",), feeds=(site + "/feed.xml",),
-                        max_pages=100, allow_private_hosts=True)
+        source = demo_source(site)
         summary = run_crawl(config, source, configure_logging=_configure_again(args))
     result = _load(config)
     print(f"demo: crawled {site}: pages fetched {summary.pages_fetched}, articles found "
@@ -371,6 +408,66 @@ def cmd_demo(args, config: Config) -> int:
             preview = article["text"][:240].replace("\n\n", " ")
             print(f"  {preview}...")
     return EXIT_OK if summary.articles_found else EXIT_FAILED
+
+
+def _serve_demo(port: int) -> int:
+    import signal
+    import threading
+
+    from ingest.demo_server import DemoServer, demo_config
+
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port {port}: expected 1-65535, or 0 for any free port")
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    try:
+        server = DemoServer(port=port).start()
+    except OSError as exc:
+        raise UsageError(f"--port {port}: cannot listen on 127.0.0.1: {exc.strerror or exc}") from None
+    try:
+        print(f"demo site: {server.base_url}/ (serving until Ctrl-C)")
+        print("a config for it: save these lines as newsingest.toml, then run `newsingest crawl demo`", end="\n\n")
+        print(demo_config(server.base_url), flush=True)
+        log.info("demo_serving", url=server.base_url + "/")
+        while not stop.wait(1.0):
+            pass
+    finally:
+        server.stop()  # bounded: the serve loop polls every 0.5 s and the thread is joined for 5 s at most
+    log.info("demo_stopped")
+    return EXIT_OK
+
+
+def cmd_db(args, config: Config) -> int:
+    import os
+    import shutil
+    import signal
+    import subprocess
+
+    from ingest.db import connection_parts, resolve_dsn
+
+    psql_args = args.psql_args[1:] if args.psql_args[:1] == ["--"] else args.psql_args
+    if args.show_password and not args.dsn:
+        raise UsageError("--show-password goes with --dsn")
+    if args.dsn and psql_args:
+        raise UsageError("--dsn prints the connection string; psql arguments go without it")
+    dsn = resolve_dsn(config)
+    if args.dsn:
+        print(dsn if args.show_password else logs.mask_secrets(dsn))
+        return EXIT_OK
+    psql = shutil.which("psql")
+    if psql is None:
+        print("newsingest db: psql is not installed (not found on PATH); install the PostgreSQL client "
+              "(Debian: apt install postgresql-client), or give another client `newsingest db --dsn`",
+              file=sys.stderr)
+        return EXIT_FAILED
+    conninfo, password = connection_parts(dsn)
+    # The password through the environment: a command line is visible to every user of the machine (ps).
+    env = {**os.environ, "PGPASSWORD": password} if password else None
+    # A child, not exec: the embedded server stops when the last newsingest process using it exits, which must
+    # not come before psql does. Ctrl-C belongs to psql (it cancels a query); this process only waits.
+    signal.signal(signal.SIGINT, lambda *_: None)
+    return subprocess.run([psql, conninfo, *psql_args], env=env).returncode
 
 
 def cmd_run(args, config: Config) -> int:
@@ -429,6 +526,7 @@ COMMANDS = {
     "migrate": cmd_migrate,
     "export": cmd_export,
     "demo": cmd_demo,
+    "db": cmd_db,
 }
 
 if __name__ == "__main__":

@@ -135,7 +135,11 @@ class Config:
             if source.name == name:
                 return source
         known = ", ".join(s.name for s in self.sources) or "none"
-        raise ConfigError(f"{self.path or 'config'}: no source named {name!r} (configured: {known})")
+        if self.path is None:
+            # Run outside the config's folder, the question is where the config is, not which sources it has.
+            raise ConfigError(f"config: no source named {name!r} (configured: {known}; no config file found: "
+                              f"looked for {config_search_places()})")
+        raise ConfigError(f"{self.path}: no source named {name!r} (configured: {known})")
 
     @property
     def spool_dir(self) -> Path:
@@ -150,6 +154,11 @@ def find_config_path(explicit: str | os.PathLike | None) -> Path | None:
         return Path(os.environ[CONFIG_ENV])
     local = Path(DEFAULT_CONFIG_NAME)
     return local if local.exists() else None
+
+
+def config_search_places() -> str:
+    """Where find_config_path looks, in its order, for a message when it found nothing."""
+    return f"--config FILE (not given), ${CONFIG_ENV} (unset), {Path(DEFAULT_CONFIG_NAME).absolute()} (not found)"
 
 
 def load_config(explicit: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> Config:

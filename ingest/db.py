@@ -59,3 +59,16 @@ def connect(dsn: str, *, autocommit: bool = False) -> psycopg.Connection:
             f"invalid database URL (expected a postgresql:// URL or key=value pairs):"
             f" {error_text(exc)}"
         )) from exc
+
+
+def connection_parts(dsn: str) -> tuple[str, str | None]:
+    """The DSN as libpq key=value text without its password, and the password (for PGPASSWORD);
+    DatabaseUnavailable for a DSN libpq cannot parse."""
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(dsn)
+    except (psycopg.Error, ValueError) as exc:
+        raise DatabaseUnavailable(mask_secrets(
+            f"invalid database URL (expected a postgresql:// URL or key=value pairs): {error_text(exc)}"
+        )) from exc
+    password = params.pop("password", None)
+    return psycopg.conninfo.make_conninfo(**params), None if password is None else str(password)

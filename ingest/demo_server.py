@@ -1,10 +1,11 @@
-"""Serve the bundled demo newspaper (ingest/demo_site) on 127.0.0.1 for `newsingest demo`.
+"""Serve the bundled demo newspaper (ingest/demo_site) on 127.0.0.1 for `newsingest demo` (and, with
+`--serve`, for crawls the user starts; demo_config is the config that points at it).
 
 The site is static package data read through importlib.resources, so it works from a wheel.
 Feeds, sitemaps and page metadata need absolute URLs but the port is only known at run time:
 those files say `{{BASE_URL}}` and this server substitutes it in every text file it sends.
 
-Touches only a loopback socket it binds itself (port 0) and one daemon thread; reads nothing
+Touches only a loopback socket it binds itself (any free port unless given one) and one daemon thread; reads nothing
 but the package's own demo_site files, writes nothing.
 """
 
@@ -17,6 +18,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 from urllib.parse import unquote, urlsplit
+
+from ingest.config import Source
 
 BASE_URL_PLACEHOLDER = "{{BASE_URL}}"
 
@@ -72,6 +75,24 @@ def _reply(root: Traversable, raw_path: str, base_url: str) -> _Reply:
     if suffix in _TEXT_SUFFIXES:
         body = body.replace(BASE_URL_PLACEHOLDER.encode(), base_url.encode())
     return _Reply(200, content_type, body)
+
+
+def demo_source(base_url: str) -> Source:
+    """The demo site as a source: its homepage and its feed; on loopback, so private hosts allowed."""
+    return Source(name="demo", start_urls=(base_url + "/",), feeds=(base_url + "/feed.xml",), max_pages=100,
+                  allow_private_hosts=True)
+
+
+def demo_config(base_url: str) -> str:
+    """newsingest.toml text that crawls the demo site served at base_url (`newsingest demo --serve`)."""
+    source = demo_source(base_url)
+    return (
+        "# The demo site is on this machine and ours: no politeness delay needed.\n"
+        "[crawl]\ndownload_delay = 0\nautothrottle = false\n\n"
+        f"[[sources]]\nname = \"{source.name}\"\n"
+        f"start_urls = [\"{source.start_urls[0]}\"]\nfeeds = [\"{source.feeds[0]}\"]\n"
+        f"max_pages = {source.max_pages}\nallow_private_hosts = true\n"
+    )
 
 
 class DemoServer:

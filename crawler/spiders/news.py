@@ -5,7 +5,9 @@ start URLs), and link following from its start URLs through sections and archive
 Every fetched HTML page is classified cheaply (crawler.discovery.classify_page); candidate
 articles are yielded as `crawler.records.Page`, index pages feed link following (and those that are
 indexes by their declared type only, such as og:type=website, are yielded too: extraction decides).
-Given `urls`, it fetches exactly those as article candidates and discovers nothing.
+Given `urls`, it fetches exactly those as article candidates and discovers nothing; those that mark
+themselves as index pages are marked so (Page.index_reason), and extraction stores them only when their
+text reads as one body, unless the caller asked for them as articles whatever they say (--as-article).
 
 Incremental (crawler/fetch_state.py): given the earlier fetch state, feeds, sitemaps and pages
 are requested conditionally (a 304 is not parsed) and known articles only when the revisit
@@ -76,6 +78,7 @@ from crawler.settings import (
     REVISIT_MAX_SETTING,
     REVISIT_MIN_SETTING,
     REVISIT_WINDOW_SETTING,
+    URL_AS_ARTICLE_SETTING,
 )
 from ingest.config import Source
 
@@ -309,7 +312,7 @@ class NewsSpider(scrapy.Spider):
                 self._not_article(response, reason)
                 return None, []
             self._observe(response, KIND_PAGE, hash_body=False)
-            return self._page(response, via), []
+            return self._url_page(response, selector), []
 
         page = None
         verdict = classify_page(
@@ -349,6 +352,19 @@ class NewsSpider(scrapy.Spider):
         links = [(link, is_index and (link in next_pages or is_pagination_url(link)))
                  for link in extract_links(selector, base) if link not in self._seen]
         return page, links
+
+    def _url_page(self, response: Response, selector: Selector) -> Page:
+        """A page given by --url, with classify_page's index verdict for extraction (which stores an index
+        page only if its text reads as one body), or marked to be stored whatever it declares."""
+        page = self._page(response, "url")
+        if self.settings.getbool(URL_AS_ARTICLE_SETTING, False):
+            page.as_article = True
+            return page
+        # No start URLs: every --url is one, and would be called an index for that alone.
+        verdict = classify_page(selector, response.url, self.url_filter)
+        if verdict.kind is PageKind.INDEX:
+            page.index_reason = verdict.reason
+        return page
 
     def _page(self, response: Response, via: str) -> Page:
         self.crawler.stats.inc_value(STAT_CANDIDATES)
