@@ -16,8 +16,9 @@ only when a site signals a change (below).
 
 Change signals make a known article due on the next crawl, whatever its interval:
 - a date a feed or sitemap gives for it (Atom <updated>, RSS/JSON Feed entry dates, sitemap <lastmod>)
-  newer than our last fetch, or newer than the date listed last time (`listed_at`: so a site whose
-  clock runs behind ours is still heard);
+  newer than the date listed when we last looked (`listed_at`), or, with none recorded, newer than our
+  last fetch: so a site whose clock runs behind ours is still heard, and one stamping dates in the
+  future does not get its articles fetched on every crawl;
 - an undated listing (an index page, or feed entries without dates) whose content changed since the
   last crawl: the known articles it links to that are still inside `window` are refetched
   conditionally (a 304 when unchanged), newest first, at most `recheck_cap(max_pages)` per crawl.
@@ -167,12 +168,14 @@ class RevisitPolicy:
 
     @staticmethod
     def signals_change(state: FetchState, lastmod: datetime | None) -> bool:
-        """A listed change date newer than our copy, or than the date listed last time."""
+        """A listed change date newer than the one listed when we last looked, or (none known) than our copy.
+        A date already acted on is no signal again: a site stamping entries in the future (a time zone
+        mistake) would otherwise have them fetched on every crawl."""
         if lastmod is None:
             return False
-        if state.last_fetched_at is not None and lastmod > state.last_fetched_at:
-            return True
-        return state.listed_at is not None and lastmod > state.listed_at
+        if state.listed_at is not None:
+            return lastmod > state.listed_at
+        return state.last_fetched_at is not None and lastmod > state.last_fetched_at
 
     def in_window(self, state: FetchState, now: datetime) -> bool:
         first = state.first_fetched_at or state.last_fetched_at

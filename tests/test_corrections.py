@@ -105,6 +105,18 @@ def test_a_listing_page_that_changed_has_its_known_articles_refetched_conditiona
             assert site.statuses(other.path) == [304], other.path
 
 
+def test_a_listed_date_in_the_future_refetches_the_article_once_not_on_every_crawl():
+    fetched = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    future = fetched + timedelta(hours=5)  # a site writing local time as UTC
+    first = FetchStateBook("n", {}, RevisitPolicy())
+    assert first.should_fetch_article("https://n.example/a", fetched, future)
+    first.response("https://n.example/a", "page", 200, {}, None, fetched)
+    first.content("https://n.example/a", "h", fetched, kind=KIND_ARTICLE)
+    later = fetched + timedelta(minutes=10)
+    assert not FetchStateBook("n", first.updates, RevisitPolicy()).should_fetch_article("https://n.example/a", later,
+                                                                                          future)
+
+
 def test_known_articles_of_a_changed_listing_are_rechecked_newest_first_and_only_inside_the_revisit_window():
     now = datetime(2026, 11, 20, 12, tzinfo=UTC)
     urls = [f"https://n.example/{i}" for i in range(3)]
