@@ -174,6 +174,10 @@ def test_feeds_give_each_entry_its_change_date():
            b"<pubDate>Fri, 20 Nov 2026 09:00:00 +0000</pubDate></item></channel></rss>")
     dates = parse_feed(rss, "https://n.example/rss").dates
     assert dates == {"https://n.example/c": datetime(2026, 11, 20, 9, tzinfo=UTC)}
+    json_feed = (b'{"version": "https://jsonfeed.org/version/1.1", "items": [{"url": "https://n.example/d",'
+                 b' "date_published": "2026-11-20T08:00:00Z", "date_modified": "2026-11-20T08:05:00Z"}]}')
+    dates = parse_feed(json_feed, "https://n.example/feed.json").dates
+    assert dates == {"https://n.example/d": datetime(2026, 11, 20, 8, 5, tzinfo=UTC)}
 
 
 def _article(url: str, first: datetime, **kw) -> FetchState:
