@@ -14,8 +14,9 @@ import json
 import re
 import struct
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
 
@@ -41,6 +42,9 @@ class FeedKind(StrEnum):
 class Feed:
     kind: FeedKind
     links: tuple[str, ...]  # absolute entry URLs, document order, duplicates removed
+    # Entry URL -> when the feed says the entry last changed (Atom <updated>, JSON Feed date_modified, RSS
+    # atom:updated / dcterms:modified, else its publication date); entries without a readable date are absent.
+    dates: dict[str, datetime] = field(default_factory=dict)
 
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -95,15 +99,54 @@ def parse_feed(body: bytes, base_url: str, max_size: int = 0) -> Feed | None:
         return None
     name = _local(root.tag)
     if name == "rss":
-        return Feed(FeedKind.RSS, _dedupe(_rss_links(root, base_url)))
+        return _feed(FeedKind.RSS, _rss_links(root, base_url))
     if name == "RDF":
-        return Feed(FeedKind.RDF, _dedupe(_rss_links(root, base_url)))
+        return _feed(FeedKind.RDF, _rss_links(root, base_url))
     if name == "feed":
-        return Feed(FeedKind.ATOM, _dedupe(_atom_links(root, base_url)))
+        return _feed(FeedKind.ATOM, _atom_links(root, base_url))
     return None
 
 
-def _rss_links(root: lxml.etree._Element, base_url: str) -> Iterable[str]:
+def _feed(kind: FeedKind, entries: Iterable[tuple[str, datetime | None]]) -> Feed:
+    entries = list(entries)
+    dates: dict[str, datetime] = {}
+    for url, date in entries:
+        if date is not None and (url not in dates or date > dates[url]):
+            dates[url] = date
+    return Feed(kind, _dedupe(url for url, _ in entries), dates)
+
+
+# Entry dates, most specific first: a modification date says more about a correction than a publication date.
+_RSS_DATES = ("updated", "modified", "date", "pubDate")
+
+
+def _entry_date(element: lxml.etree._Element, names: Sequence[str]) -> datetime | None:
+    found: dict[str, str] = {}
+    for child in element:
+        name = _local(child.tag)
+        if name in names and name not in found and child.text and child.text.strip():
+            found[name] = child.text.strip()
+    for name in names:
+        if name in found:
+            date = _parse_feed_date(found[name])
+            if date is not None:
+                return date
+    return None
+
+
+def _parse_feed_date(value: str) -> datetime | None:
+    """A W3C (ISO 8601) or RFC 822 date, timezone-aware (UTC when none is given); None when unreadable."""
+    parsed = _parse_w3c_datetime(value)
+    if parsed is not None:
+        return parsed
+    try:
+        parsed = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def _rss_links(root: lxml.etree._Element, base_url: str) -> Iterable[tuple[str, datetime | None]]:
     for item in root.iter():
         if _local(item.tag) != "item":
             continue
@@ -121,10 +164,10 @@ def _rss_links(root: lxml.etree._Element, base_url: str) -> Iterable[str]:
         if url:
             absolute = urljoin(base_url, url)
             if _is_http(absolute):
-                yield absolute
+                yield absolute, _entry_date(item, _RSS_DATES)
 
 
-def _atom_links(root: lxml.etree._Element, base_url: str) -> Iterable[str]:
+def _atom_links(root: lxml.etree._Element, base_url: str) -> Iterable[tuple[str, datetime | None]]:
     for entry in root:
         if _local(entry.tag) != "entry":
             continue
@@ -143,7 +186,7 @@ def _atom_links(root: lxml.etree._Element, base_url: str) -> Iterable[str]:
                 if "html" in kind:
                     break
         if best and _is_http(best):
-            yield best
+            yield best, _entry_date(entry, ("updated", "published"))
 
 
 def _parse_json_feed(body: bytes, base_url: str) -> Feed | None:
@@ -156,13 +199,14 @@ def _parse_json_feed(body: bytes, base_url: str) -> Feed | None:
     version = data.get("version")
     if not (isinstance(version, str) and "jsonfeed.org" in version):
         return None
-    links = []
+    entries = []
     for item in data["items"]:
         if isinstance(item, dict) and isinstance(item.get("url"), str):
             absolute = urljoin(base_url, item["url"].strip())
             if _is_http(absolute):
-                links.append(absolute)
-    return Feed(FeedKind.JSON, _dedupe(links))
+                date = item.get("date_modified") or item.get("date_published")
+                entries.append((absolute, _parse_w3c_datetime(date) if isinstance(date, str) else None))
+    return _feed(FeedKind.JSON, entries)
 
 
 # --------------------------------------------------------------------------- sitemaps

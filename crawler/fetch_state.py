@@ -10,9 +10,25 @@ At the end of the crawl the observations are written as one JSON-lines file in
 (ingest/tables/fetch_state.py: apply_fetch_states). So a crawl never writes to the database.
 
 Revisit policy (`RevisitPolicy`): an article first fetched less than `window` ago is fetched again
-once its interval has passed; the interval starts at `min_interval`, halves when the text changed
-and doubles when it did not, within [min_interval, max_interval]. Older articles are fetched again
-only when a sitemap says they changed after our last fetch (lastmod).
+once its interval has passed; the interval starts at the source's interval, halves when the text
+changed and doubles when it did not, within [floor, max_interval]. Older articles are fetched again
+only when a site signals a change (below).
+
+Change signals make a known article due on the next crawl, whatever its interval:
+- a date a feed or sitemap gives for it (Atom <updated>, RSS/JSON Feed entry dates, sitemap <lastmod>)
+  newer than the date listed when we last looked (`listed_at`), or, with none recorded, newer than our
+  last fetch: so a site whose clock runs behind ours is still heard, and one stamping dates in the
+  future does not get its articles fetched on every crawl;
+- an undated listing (an index page, or feed entries without dates) whose content changed since the
+  last crawl: the known articles it links to that are still inside `window` are refetched
+  conditionally (a 304 when unchanged), newest first, at most `recheck_cap(max_pages)` per crawl.
+
+Adaptive interval per source (`RevisitPolicy.for_source`): when an article's text changes we record
+how old the replaced version was (`change_seconds`: from when we first saw it to the change, dated by
+the article's own dateModified when that falls between our two fetches, else by our fetch). The median
+of the source's recent samples (articles changed within `window`, at least `ADAPT_MIN_SAMPLES`) becomes
+the interval new articles start at, clamped to [floor, min_interval]: a source whose articles are
+corrected within minutes is revisited within minutes, one that never corrects keeps `min_interval`.
 
 This module touches the spool's state/ directory and, in `load_previous`, reads the database.
 """
@@ -24,7 +40,9 @@ import hashlib
 import json
 import logging
 import os
+import statistics
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -80,8 +98,10 @@ class FetchState:
     revisit_seconds: float | None = None
     consecutive_failures: int = 0
     redirect_to: str | None = None  # status "redirect": the state key of where the redirects ended
+    listed_at: datetime | None = None  # latest change date a feed or sitemap gave for this URL
+    change_seconds: float | None = None  # articles: age of the version replaced at the last change
 
-    _DATES = ("first_fetched_at", "last_fetched_at", "last_changed_at", "next_due_at")
+    _DATES = ("first_fetched_at", "last_fetched_at", "last_changed_at", "next_due_at", "listed_at")
 
     def to_dict(self) -> dict[str, Any]:
         data = dataclasses.asdict(self)
@@ -103,15 +123,42 @@ class FetchState:
         return cls(**values)
 
 
+# Changed articles a source needs before its interval adapts: one quick correction is an anecdote.
+ADAPT_MIN_SAMPLES = 2
+# Known articles refetched per crawl because an undated listing changed: at least this many, or a quarter
+# of max_pages.
+RECHECK_MIN = 10
+
+
+def recheck_cap(max_pages: int) -> int:
+    return max(RECHECK_MIN, max_pages // 4)
+
+
 @dataclass(frozen=True, slots=True)
 class RevisitPolicy:
     window: float = 48 * 3600.0  # seconds after the first fetch during which an article is revisited
     min_interval: float = 3600.0
     max_interval: float = 24 * 3600.0
+    floor: float = 300.0  # the shortest interval, for articles and sources that change often
+    start: float | None = None  # the source's adapted starting interval (for_source); None: min_interval
+
+    @property
+    def lowest(self) -> float:
+        return min(self.floor, self.min_interval)
+
+    def for_source(self, states: Iterable[FetchState], now: datetime) -> RevisitPolicy:
+        """This policy with the starting interval adapted to how soon the source's articles change."""
+        samples = [s.change_seconds for s in states
+                   if s.kind == KIND_ARTICLE and s.change_seconds is not None and s.last_changed_at is not None
+                   and now - s.last_changed_at <= timedelta(seconds=self.window)]
+        if len(samples) < ADAPT_MIN_SAMPLES:
+            return self
+        start = min(self.min_interval, max(self.lowest, statistics.median(samples)))
+        return dataclasses.replace(self, start=start)
 
     def is_due(self, state: FetchState, now: datetime, lastmod: datetime | None = None) -> bool:
-        if lastmod is not None and state.last_fetched_at is not None and lastmod > state.last_fetched_at:
-            return True  # the sitemap says it changed after our copy
+        if self.signals_change(state, lastmod):
+            return True
         if state.kind != KIND_ARTICLE:
             return True
         first = state.first_fetched_at or state.last_fetched_at
@@ -120,14 +167,29 @@ class RevisitPolicy:
         return self._due_at(state, now)
 
     @staticmethod
+    def signals_change(state: FetchState, lastmod: datetime | None) -> bool:
+        """A listed change date newer than the one listed when we last looked, or (none known) than our copy.
+        A date already acted on is no signal again: a site stamping entries in the future (a time zone
+        mistake) would otherwise have them fetched on every crawl."""
+        if lastmod is None:
+            return False
+        if state.listed_at is not None:
+            return lastmod > state.listed_at
+        return state.last_fetched_at is not None and lastmod > state.last_fetched_at
+
+    def in_window(self, state: FetchState, now: datetime) -> bool:
+        first = state.first_fetched_at or state.last_fetched_at
+        return first is not None and now - first <= timedelta(seconds=self.window)
+
+    @staticmethod
     def _due_at(state: FetchState, now: datetime) -> bool:
         return state.next_due_at is None or state.next_due_at <= now
 
     def next_interval(self, previous: float | None, changed: bool) -> float:
         if previous is None:
-            return self.min_interval
+            return self.start if self.start is not None else self.min_interval
         interval = previous / 2 if changed else previous * 2
-        return min(self.max_interval, max(self.min_interval, interval))
+        return min(self.max_interval, max(self.lowest, interval))
 
 
 class FetchStateBook:
@@ -136,8 +198,12 @@ class FetchStateBook:
     def __init__(self, source: str, previous: dict[str, FetchState] | None, policy: RevisitPolicy):
         self.source = source
         self.previous = previous or {}
-        self.policy = policy
+        self.policy = policy.for_source(self.previous.values(), datetime.now(UTC))
+        if self.policy.start is not None:
+            logger.info("revisit_adapted", extra={"source": source, "interval_seconds": round(self.policy.start, 1)})
         self.updates: dict[str, FetchState] = {}
+        # state key -> the newest change date listed for it in this crawl, recorded once it is fetched
+        self._listed: dict[str, datetime] = {}
 
     # ---- questions the spider asks
 
@@ -146,13 +212,36 @@ class FetchStateBook:
         return self.updates.get(key) or self.previous.get(key)
 
     def should_fetch_article(self, url: str, now: datetime, lastmod: datetime | None = None) -> bool:
-        state = self.previous.get(state_key(url))
+        key = state_key(url)
+        if lastmod is not None and (key not in self._listed or lastmod > self._listed[key]):
+            self._listed[key] = lastmod
+        state = self.previous.get(key)
         if state is not None and state.redirect_to:
             # Fetching a URL that redirected means fetching its target: the target's state decides.
             state = self.previous.get(state.redirect_to)
         if state is None or state.kind != KIND_ARTICLE:
             return True
-        return self.policy.is_due(state, now, lastmod)
+        if self.policy.is_due(state, now, lastmod):
+            return True
+        if lastmod is not None and state.listed_at is None and key in self.previous:
+            # Remembered without a fetch, so that a later date is recognised even when it is older than our copy.
+            self._note(key).listed_at = lastmod
+        return False
+
+    def recheck_order(self, url: str, now: datetime) -> datetime | None:
+        """For a known article inside the revisit window (worth refetching when a listing that links to it
+        changed): when we first fetched it, to prefer the newest. None for any other URL."""
+        state = self.previous.get(state_key(url))
+        if state is None or state.kind != KIND_ARTICLE or not self.policy.in_window(state, now):
+            return None
+        return state.first_fetched_at or state.last_fetched_at
+
+    def listing_changed(self, url: str) -> bool:
+        """A feed, sitemap or index page fetched in this crawl whose content differs from the last crawl's."""
+        key = state_key(url)
+        earlier, now = self.previous.get(key), self.updates.get(key)
+        return (earlier is not None and earlier.content_hash is not None and now is not None
+                and now.content_hash is not None and now.content_hash != earlier.content_hash)
 
     def conditional_headers(self, url: str) -> dict[str, str]:
         state = self.previous.get(state_key(url))
@@ -167,13 +256,18 @@ class FetchStateBook:
 
     # ---- observations
 
-    def _update(self, url: str, kind: str | None, now: datetime) -> FetchState:
-        key = state_key(url)
+    def _note(self, key: str) -> FetchState:
+        """This crawl's copy of a URL's state, created from the earlier one without marking a fetch."""
         state = self.updates.get(key)
         if state is None:
             earlier = self.previous.get(key)
             state = dataclasses.replace(earlier) if earlier else FetchState(url=key, source=self.source)
             self.updates[key] = state
+        return state
+
+    def _update(self, url: str, kind: str | None, now: datetime) -> FetchState:
+        key = state_key(url)
+        state = self._note(key)
         if kind is not None and not (state.kind == KIND_ARTICLE and kind == KIND_PAGE):
             state.kind = kind
         if state.first_fetched_at is None:
@@ -187,6 +281,9 @@ class FetchStateBook:
         state.consecutive_failures = 0
         state.status = str(status)
         state.redirect_to = None
+        listed = self._listed.get(state.url)
+        if listed is not None and (state.listed_at is None or listed > state.listed_at):
+            state.listed_at = listed
         if status == 304:
             self._settle(state, changed=False, now=now)
             return
@@ -196,26 +293,31 @@ class FetchStateBook:
             # Articles are compared by their extracted text (content), not their bytes: chrome changes.
             self.content(url, body_hash(body), now, status=str(status))
 
-    def content(self, url: str, digest: str, now: datetime, status: str | None = None, kind: str | None = None) -> bool:
-        """The content of a fetched URL; returns True when it differs from the earlier crawl's."""
+    def content(self, url: str, digest: str, now: datetime, status: str | None = None, kind: str | None = None,
+                modified_at: datetime | None = None) -> bool:
+        """The content of a fetched URL; returns True when it differs from the earlier crawl's.
+        `modified_at`: when the page says it was last modified (an article's dateModified), if it does."""
         state = self._update(url, kind, now)
         earlier = self.previous.get(state_key(url))
         changed = earlier is None or earlier.content_hash != digest
         state.content_hash = digest
         if status is not None:
             state.status = status
+        if changed and earlier is not None and earlier.content_hash is not None and state.kind == KIND_ARTICLE:
+            state.change_seconds = _version_age(earlier, modified_at, now)
         if changed:
             state.last_changed_at = now
         self._settle(state, changed=changed and earlier is not None, now=now)
         return changed
 
-    def extracted(self, url: str, text: str | None, status: str) -> None:
-        """What extraction made of a fetched candidate page: an article's text, or a not-article reason."""
+    def extracted(self, url: str, text: str | None, status: str, modified_at: datetime | None = None) -> None:
+        """What extraction made of a fetched candidate page: an article's text (and the dateModified it
+        states), or a not-article reason."""
         now = datetime.now(UTC)
         if text is None:
             self.status(url, status, now)
         else:
-            self.content(url, text_hash(text), now, status=status, kind=KIND_ARTICLE)
+            self.content(url, text_hash(text), now, status=status, kind=KIND_ARTICLE, modified_at=modified_at)
 
     def redirected(self, urls: list[str], target: str, now: datetime) -> None:
         """Requests for `urls` that redirects took to `target` (a feed's tracking links, http to https):
@@ -270,6 +372,19 @@ class FetchStateBook:
         lines = "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in self.updates.values())
         write_atomically(path, lines.encode("utf-8", "surrogatepass"))
         return path
+
+
+def _version_age(earlier: FetchState, modified_at: datetime | None, now: datetime) -> float | None:
+    """Seconds the replaced version of an article lived: from when we first saw it to the change, which the
+    page's own dateModified dates when it falls between our last fetch and now (else now, an upper bound)."""
+    since = earlier.last_changed_at or earlier.first_fetched_at
+    if since is None:
+        return None
+    changed_at = now
+    if (modified_at is not None and modified_at.tzinfo is not None and earlier.last_fetched_at is not None
+            and earlier.last_fetched_at < modified_at <= now):
+        changed_at = modified_at
+    return max(0.0, (changed_at - since).total_seconds())
 
 
 def _header(headers: Any, name: bytes) -> str | None:
@@ -335,7 +450,7 @@ def load_previous_for(config: Any, source: Any) -> dict[str, FetchState] | None:
 
 
 class _NoBook:
-    def extracted(self, url: str, text: str | None, status: str) -> None:
+    def extracted(self, url: str, text: str | None, status: str, modified_at: datetime | None = None) -> None:
         pass
 
 

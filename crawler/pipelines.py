@@ -124,7 +124,7 @@ class ExtractAndSpoolPipeline:
             self.crawler.stats.inc_value(STAT_NO_AUTHOR)
         if len(article.text) < 2 * self.min_chars:
             self.crawler.stats.inc_value(STAT_SHORT_BODY)
-        _fetch_state(self.crawler).extracted(article.url, article.text, "article")
+        _fetch_state(self.crawler).extracted(article.url, article.text, "article", article.modified_at)
         logger.debug("article_extracted", extra={"url": article.url, "title": article.title})
         return True
 

@@ -23,6 +23,7 @@ INCREMENTAL_SETTING = "NEWSINGEST_INCREMENTAL"
 REVISIT_WINDOW_SETTING = "NEWSINGEST_REVISIT_WINDOW"
 REVISIT_MIN_SETTING = "NEWSINGEST_REVISIT_MIN_INTERVAL"
 REVISIT_MAX_SETTING = "NEWSINGEST_REVISIT_MAX_INTERVAL"
+REVISIT_FLOOR_SETTING = "NEWSINGEST_REVISIT_FLOOR"
 ARCHIVE_DIR_SETTING = "NEWSINGEST_ARCHIVE_DIR"  # empty: no archive
 ARCHIVE_MAX_BYTES_SETTING = "NEWSINGEST_ARCHIVE_MAX_BYTES"
 # `crawl --url --as-article`: store the given pages whatever they declare (index pages included).
@@ -67,6 +68,7 @@ def scrapy_settings(crawl: CrawlSettings, source: Source) -> dict[str, Any]:
         REVISIT_WINDOW_SETTING: crawl.revisit_window,
         REVISIT_MIN_SETTING: crawl.revisit_min_interval,
         REVISIT_MAX_SETTING: crawl.revisit_max_interval,
+        REVISIT_FLOOR_SETTING: crawl.revisit_floor,
         ARCHIVE_MAX_BYTES_SETTING: crawl.archive_max_bytes,
         # max_pages is enforced by crawler.middlewares.PageBudget (counts final responses, lets
         # in-flight pages finish) rather than CLOSESPIDER_PAGECOUNT (which also counts robots.txt

@@ -95,6 +95,7 @@ class CrawlSettings:
     revisit_window: float = 48 * 3600.0
     revisit_min_interval: float = 3600.0
     revisit_max_interval: float = 24 * 3600.0
+    revisit_floor: float = 300.0
     archive: bool = False
     archive_max_bytes: int = 100 * 1024 * 1024
     redis_url: str | None = None
@@ -324,6 +325,7 @@ def _parse_crawl(v: _Validator, table: dict[str, Any]) -> CrawlSettings:
                                         maximum=365 * _DAY),
         revisit_max_interval=v.duration(table, "revisit_max_interval", p, d["revisit_max_interval"],
                                         maximum=365 * _DAY),
+        revisit_floor=v.duration(table, "revisit_floor", p, d["revisit_floor"], maximum=_DAY),
         archive=v.boolean(table, "archive", p, d["archive"]),
         archive_max_bytes=v.integer(table, "archive_max_bytes", p, d["archive_max_bytes"], minimum=1024 * 1024,
                                     maximum=100 * 1024**3),

@@ -47,10 +47,13 @@ CRAWL = {
     "host_failure_limit": 5,
     # Incremental crawling: conditional requests, and known articles fetched again only while younger
     # than revisit_window, at intervals growing from revisit_min_interval to revisit_max_interval.
+    # revisit_floor: the shortest interval, for articles that changed and sources whose articles change
+    # within minutes (crawler/fetch_state.py adapts each source's interval between it and revisit_min_interval).
     "incremental": True,
     "revisit_window": 48 * 3600,
     "revisit_min_interval": 3600,
     "revisit_max_interval": 24 * 3600,
+    "revisit_floor": 300,
     # Raw archive: every article candidate response as WARC under <data_dir>/archive, for `reextract`.
     "archive": False,
     "archive_max_bytes": 100 * 1024 * 1024,

@@ -87,6 +87,7 @@ def test_invalid_body_selector_names_the_key(tmp_path):
     ("crawl", "concurrent_requests", "1000000000"),
     ("crawl", "max_retries", "1000000"),
     ("crawl", "revisit_window", '"3650d"'),
+    ("crawl", "revisit_floor", '"2d"'),
     ("daemon", "grace_period", '"3650d"'),
     ("daemon", "max_concurrent_crawls", "100000"),
 ])
@@ -173,3 +174,8 @@ def test_daemon_http_that_is_no_host_and_port_names_file_and_key(tmp_path, value
     with pytest.raises(ConfigError) as error:
         load_config(path, env={})
     assert str(path) in str(error.value) and "key 'daemon.http'" in str(error.value)
+
+
+def test_revisit_floor_defaults_to_five_minutes_and_accepts_units(tmp_path):
+    assert load_config(write(tmp_path, ""), env={}).crawl.revisit_floor == 300
+    assert load_config(write(tmp_path, '[crawl]\nrevisit_floor = "90s"\n'), env={}).crawl.revisit_floor == 90

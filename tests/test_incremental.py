@@ -181,7 +181,7 @@ def test_revisit_policy():
     assert policy.next_interval(3600, changed=False) == 7200
     assert policy.next_interval(6 * 3600, changed=False) == 8 * 3600
     assert policy.next_interval(7200, changed=True) == 3600
-    assert policy.next_interval(3600, changed=True) == 3600
+    assert policy.next_interval(3600, changed=True) == 1800  # changed: below the minimum, to the floor
 
 
 def test_state_key_drops_tracking_parameters_and_fragment():

@@ -11,9 +11,11 @@ text reads as one body, unless the caller asked for them as articles whatever th
 
 Incremental (crawler/fetch_state.py): given the earlier fetch state, feeds, sitemaps and pages
 are requested conditionally (a 304 is not parsed) and known articles only when the revisit
-policy says they are due; what this crawl observed is written to the spool's state/ directory
-when the spider closes. Pages that stand in front of an article (consent walls, bot challenges,
-paywall stubs, JS shells; crawler/interstitial.py) are counted as newsingest/not_article/<reason>.
+policy says they are due or the site signals a change (a feed or sitemap date newer than our copy;
+an undated listing that changed, whose known recent articles are then refetched conditionally, capped);
+what this crawl observed is written to the spool's state/ directory when the spider closes.
+Pages that stand in front of an article (consent walls, bot challenges, paywall stubs, JS shells;
+crawler/interstitial.py) are counted as newsingest/not_article/<reason>.
 With an archive directory, every article candidate's response is also kept as WARC (crawler/archive.py).
 
 Touches the network only through Scrapy (downloader middlewares in crawler/middlewares.py and
@@ -64,6 +66,7 @@ from crawler.fetch_state import (
     FetchState,
     FetchStateBook,
     RevisitPolicy,
+    recheck_cap,
 )
 from crawler.interstitial import stand_in_reason
 from crawler.middlewares import DOCUMENT_META, STAT_PAGES_FETCHED, PageBudgetExhausted, PrivateHostRefused
@@ -75,6 +78,7 @@ from crawler.settings import (
     DEFAULT_MAX_LINK_DEPTH,
     INCREMENTAL_SETTING,
     MAX_LINK_DEPTH_SETTING,
+    REVISIT_FLOOR_SETTING,
     REVISIT_MAX_SETTING,
     REVISIT_MIN_SETTING,
     REVISIT_WINDOW_SETTING,
@@ -96,6 +100,8 @@ SKIP_KINDS = frozenset({"robots_forbidden", "offsite"})
 STAT_NOT_ARTICLE = "newsingest/not_article/"  # + reason: consent_wall, bot_challenge, paywall, js_shell, ...
 STAT_NOT_MODIFIED = "newsingest/not_modified"
 STAT_SKIPPED_NOT_DUE = "newsingest/skipped/not_due"
+# Known articles refetched (conditionally) because an undated listing linking to them changed.
+STAT_RECHECKED = "newsingest/rechecked"
 # Failures that are limits we set: logged as limit_reached so an operator sees which one bites.
 LIMIT_KINDS = frozenset({"too_large", "timeout", "max_redirects"})
 
@@ -141,6 +147,8 @@ class NewsSpider(scrapy.Spider):
         self._cap_logged = False
         self._discovered_documents = 0
         self.max_discovered_documents = max(DOCUMENT_CAP_MIN, int(source.max_pages * DOCUMENT_CAP_FRACTION))
+        self._rechecked = 0
+        self.max_rechecks = recheck_cap(source.max_pages)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> NewsSpider:
@@ -154,6 +162,7 @@ class NewsSpider(scrapy.Spider):
                 window=settings.getfloat(REVISIT_WINDOW_SETTING, 48 * 3600.0),
                 min_interval=settings.getfloat(REVISIT_MIN_SETTING, 3600.0),
                 max_interval=settings.getfloat(REVISIT_MAX_SETTING, 24 * 3600.0),
+                floor=settings.getfloat(REVISIT_FLOOR_SETTING, 300.0),
             )
             spider.fetch_states = FetchStateBook(spider.source.name, spider.previous_state, policy)
         archive_dir = settings.get(ARCHIVE_DIR_SETTING)
@@ -243,7 +252,8 @@ class NewsSpider(scrapy.Spider):
         self.logger.debug(
             "feed_parsed", extra={"url": response.url, "format": str(feed.kind), "entries": len(feed.links)}
         )
-        yield from self._candidate_requests(feed.links, via="feed", priority=PRIORITY_FEED_ENTRY)
+        yield from self._candidate_requests(feed.links, via="feed", priority=PRIORITY_FEED_ENTRY,
+                                            lastmods=feed.dates, recheck=self._listing_changed(response.url))
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         if self._not_modified(response, KIND_DOCUMENT):
@@ -273,7 +283,7 @@ class NewsSpider(scrapy.Spider):
             # Sitemaps list sections and the homepage too; parse_page classifies each one.
             lastmods = {e.loc: e.lastmod for e in parsed.entries if e.lastmod is not None}
             yield from self._candidate_requests(parsed.locs, via="sitemap", priority=PRIORITY_SITEMAP_ENTRY,
-                                                lastmods=lastmods)
+                                                lastmods=lastmods, recheck=self._listing_changed(response.url))
 
     # ------------------------------------------------------------------ pages
 
@@ -291,7 +301,7 @@ class NewsSpider(scrapy.Spider):
         page, links = self._examine(response, via, hops)
         if page is not None:
             yield page
-        yield from self._follow_links(links, hops)
+        yield from self._follow_links(links, hops, recheck=self._listing_changed(response.url))
 
     def _examine(self, response: Response, via: str, hops: int) -> tuple[Page | None, list[tuple[str, bool]]]:
         """The page to extract (None for an index page by its URL's role, or a stand-in) and its links to
@@ -412,12 +422,35 @@ class NewsSpider(scrapy.Spider):
             self.fetch_states.status(response.url, f"not_article:{reason}", now)
         self.logger.info("page_not_article", extra={"url": response.url, "reason": reason, "source": self.source.name})
 
-    def _not_due(self, url: str, lastmod: datetime | None = None) -> bool:
-        """A known article the revisit policy does not want yet."""
+    def _not_due(self, url: str, lastmod: datetime | None = None,
+                 held: list[tuple[datetime, str]] | None = None) -> bool:
+        """A known article the revisit policy does not want yet. With `held` (the links of a listing that
+        changed), one without a date of its own that may have changed with it is added there instead."""
         if self.fetch_states is None or self.fetch_states.should_fetch_article(url, self.started_at, lastmod):
             return False
-        self.crawler.stats.inc_value(STAT_SKIPPED_NOT_DUE)
+        order = self.fetch_states.recheck_order(url, self.started_at) if held is not None and lastmod is None else None
+        if order is not None:
+            held.append((order, url))
+        else:
+            self.crawler.stats.inc_value(STAT_SKIPPED_NOT_DUE)
         return True
+
+    def _listing_changed(self, url: str) -> bool:
+        return self.fetch_states is not None and self.fetch_states.listing_changed(url)
+
+    def _rechecks(self, held: list[tuple[datetime, str]], via: str, hops: dict[str, int],
+                  priority: dict[str, int]) -> Iterator[Request]:
+        """Conditional requests for held known articles, newest first, within the crawl's recheck cap."""
+        for _, url in sorted(held, reverse=True):
+            if self._rechecked >= self.max_rechecks or not self._budget_left():
+                self.crawler.stats.inc_value(STAT_SKIPPED_NOT_DUE)
+                continue
+            self._rechecked += 1
+            self.crawler.stats.inc_value(STAT_RECHECKED)
+            request = self._page_request(url, via=via, hops=hops[url], priority=priority[url])
+            if request is None:
+                return
+            yield request
 
     def _conditional(self, url: str, meta: dict[str, Any]) -> dict[str, str]:
         if self.fetch_states is None:
@@ -431,9 +464,11 @@ class NewsSpider(scrapy.Spider):
         """classify_page's verdict for this URL is article whatever the page holds."""
         return self.url_filter.is_article_url(url) and classify_url(url, self.source.start_urls) is None
 
-    def _follow_links(self, links: list[tuple[str, bool]], hops: int) -> Iterator[Request]:
+    def _follow_links(self, links: list[tuple[str, bool]], hops: int, recheck: bool = False) -> Iterator[Request]:
         filt = self.url_filter
         seen = self._seen
+        held: list[tuple[datetime, str]] | None = [] if recheck else None
+        held_hops: dict[str, int] = {}
         for link, same_depth in links:
             # The seen check comes first and is a set lookup: building Request objects for
             # links already known is what costs (field notes: about 3x the throughput).
@@ -448,7 +483,8 @@ class NewsSpider(scrapy.Spider):
             if not filt.allows_page(link):
                 continue
             seen.add(link)
-            if self._not_due(link):
+            if self._not_due(link, held=held):
+                held_hops[link] = new_hops
                 continue
             # Breadth-first, and article-looking links before other pages at the same depth,
             # so a small max_pages is spent on articles rather than on tag archives.
@@ -457,6 +493,8 @@ class NewsSpider(scrapy.Spider):
             if request is None:
                 return
             yield request
+        if held:
+            yield from self._rechecks(held, "link", held_hops, {u: -2 * h + 1 for u, h in held_hops.items()})
 
     # ------------------------------------------------------------------ errors
 
@@ -525,8 +563,9 @@ class NewsSpider(scrapy.Spider):
         return self._document_request(url, callback)
 
     def _candidate_requests(self, urls: Iterable[str], via: str, priority: int,
-                            lastmods: dict[str, datetime] | None = None) -> Iterator[Request]:
+                            lastmods: dict[str, datetime] | None = None, recheck: bool = False) -> Iterator[Request]:
         filt = self.url_filter
+        held: list[tuple[datetime, str]] | None = [] if recheck else None
         for url in urls:
             if not self._budget_left():
                 return
@@ -534,12 +573,15 @@ class NewsSpider(scrapy.Spider):
             if key in self._seen or not filt.allows_page(key):
                 continue
             self._seen.add(key)
-            if self._not_due(key, (lastmods or {}).get(url)):
+            if self._not_due(key, (lastmods or {}).get(url), held):
                 continue
             request = self._page_request(key, via=via, hops=1, priority=priority)
             if request is None:
                 return
             yield request
+        if held:
+            yield from self._rechecks(held, via, dict.fromkeys((u for _, u in held), 1),
+                                      dict.fromkeys((u for _, u in held), priority))
 
     def _page_request(
         self, url: str, via: str, hops: int, priority: int, allow_offsite: bool = False
