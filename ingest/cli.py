@@ -231,8 +231,7 @@ def cmd_crawl(args, config: Config) -> int:
     finally:
         if lock is not None:
             lock.release()
-    line = (f"{source.name}: pages fetched {summary.pages_fetched}, articles found {summary.articles_found}, "
-            f"failed {summary.failed}")
+    line = _summary_line(source.name, summary, adhoc=bool(args.url))
     if args.no_load:
         print(f"{line}; left in the spool ({config.spool_dir}) for `newsingest load`")
         return EXIT_OK if summary.status == "finished" else EXIT_FAILED
@@ -250,6 +249,16 @@ def cmd_crawl(args, config: Config) -> int:
     print(f"{line}, new {counts.new}, updated {counts.updated}, duplicate {counts.duplicates}"
           f" ({summary.seconds:.1f} s)")
     return EXIT_OK if summary.status == "finished" and not (result.bad_segments or result.bad_lines) else EXIT_FAILED
+
+
+def _summary_line(name: str, summary, *, adhoc: bool) -> str:
+    """One line: counts, then why pages failed (with the setting that changes it) and a limit that stopped it."""
+    from ingest.failures import failure_reasons, limit_reached
+
+    reasons = failure_reasons(summary.errors, adhoc=adhoc)
+    limit = limit_reached(summary.finish_reason)
+    return (f"{name}: pages fetched {summary.pages_fetched}, articles found {summary.articles_found}, "
+            f"failed {summary.failed}" + (f" ({reasons})" if reasons else "") + (f"; {limit}" if limit else ""))
 
 
 def cmd_extract(args, config: Config) -> int:
