@@ -462,6 +462,9 @@ class Daemon:
         when `recorded`."""
         if recorded:
             self._record_run(summary)
+        if not self.stopping.is_set():  # (stopping, the row is about to go)
+            # Its source's next run, for `newsingest status`, as soon as the run is visible there.
+            self._best_effort_db(self._beat)
         errors = summary.get("errors")
         log.info("crawl_ended", source=source_name, run_id=run_id, status=summary.get("status"),
                  finish_reason=summary.get("finish_reason"),
@@ -508,6 +511,10 @@ class Daemon:
                 None if source.cron else float(source.interval), source.cron))
         return entries
 
+    def _beat(self, conn: psycopg.Connection) -> None:
+        daemons_sql.beat(conn, daemons_sql.DaemonBeat(self.daemon_id, socket.gethostname(), os.getpid(),
+                                                      self.started_at, self.heartbeat_seconds(), self._schedule()))
+
     def _heartbeat(self) -> None:
         """The daemon's row in `daemons`, every heartbeat_seconds and when a crawl ends, on a connection of its
         own; one warning when the database goes away, one info line when it is back."""
@@ -523,9 +530,7 @@ class Daemon:
                     if first:
                         daemons_sql.forget_dead(conn)
                         first = False
-                    daemons_sql.beat(conn, daemons_sql.DaemonBeat(
-                        self.daemon_id, socket.gethostname(), os.getpid(), self.started_at, interval,
-                        self._schedule()))
+                    self._beat(conn)
                     if failing:
                         log.info("heartbeat_recovered", daemon_id=self.daemon_id)
                         failing = False

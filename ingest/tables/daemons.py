@@ -30,9 +30,15 @@ class ScheduledSource:
 
     @classmethod
     def from_dict(cls, source: str, data: dict) -> ScheduledSource:
-        next_run = data.get("next_run_at")
-        return cls(source, datetime.fromisoformat(next_run) if next_run else None, data.get("interval"),
-                   data.get("cron"))
+        """Tolerant: a row another version wrote, or garbled by hand, gives what it can, not an error."""
+        try:
+            next_run = datetime.fromisoformat(data["next_run_at"]) if data.get("next_run_at") else None
+        except (TypeError, ValueError):
+            next_run = None
+        interval = data.get("interval")
+        cron = data.get("cron")
+        return cls(source, next_run, float(interval) if isinstance(interval, int | float) else None,
+                   cron if isinstance(cron, str) else None)
 
 
 @dataclass(frozen=True, slots=True)
