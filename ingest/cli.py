@@ -255,8 +255,7 @@ def cmd_crawl(args, config: Config) -> int:
     finally:
         if lock is not None:
             lock.release()
-    line = (f"{source.name}: pages fetched {summary.pages_fetched}, articles found {summary.articles_found}, "
-            f"failed {summary.failed}")
+    line = _summary_line(source.name, summary, adhoc=bool(args.url))
     index_pages = summary.quality.not_article_reasons.get("index_page", 0) if args.url else 0
     if index_pages:
         # Logged at debug level only (a crawl meets many): here the user named the page, so it is news.
@@ -284,6 +283,16 @@ def cmd_crawl(args, config: Config) -> int:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _summary_line(name: str, summary, *, adhoc: bool) -> str:
+    """One line: counts, then why pages failed (with the setting that changes it) and a limit that stopped it."""
+    from ingest.failures import failure_reasons, limit_reached
+
+    reasons = failure_reasons(summary.errors, adhoc=adhoc)
+    limit = limit_reached(summary.finish_reason)
+    return (f"{name}: pages fetched {summary.pages_fetched}, articles found {summary.articles_found}, "
+            f"failed {summary.failed}" + (f" ({reasons})" if reasons else "") + (f"; {limit}" if limit else ""))
 
 
 def cmd_extract(args, config: Config) -> int:

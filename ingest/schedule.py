@@ -13,6 +13,10 @@
   load; exit 0. A second signal stops at once; closed spool segments are kept for the next start.
 - With `[daemon] http` set, the status page /, /metrics, /healthz and /readyz (ingest/monitoring.py,
   ingest/status_page.py); each ended crawl's run summary and each load feed the metrics.
+- When a crawl ends, its run row is closed at once from its run summary (the crawl's own, else the daemon's
+  fallback, which never overrides the crawl's); the next load records it again, unchanged, and judges drift.
+- A heartbeat row per daemon (ingest/tables/daemons.py) says it is alive and what it schedules, for
+  `newsingest status`; it is removed on a clean stop, after the trigger watcher and the heartbeat have stopped.
 
 This module touches child processes, the data directory (spool, lock files) and the database.
 """
@@ -42,11 +46,13 @@ from crawler.spool import SpoolPaths, write_run_summary
 from ingest.config import Config, Source
 from ingest.db import DatabaseUnavailable, connect, resolve_dsn
 from ingest.engine_process import EngineProcess, RunTicket
+from ingest.failures import failure_reasons
 from ingest.load import load_spool, recover_orphan_segments
 from ingest.locks import SourceLock
 from ingest.logs import error_text
 from ingest.migrate import migrate
 from ingest.monitoring import DaemonMetrics, MonitoringServer, Probes, format_address, monitoring_app, read_run_summary
+from ingest.tables import daemons as daemons_sql
 from ingest.tables import runs as runs_sql
 from ingest.tables.drift import current_drifts
 
@@ -57,6 +63,10 @@ _STOP_WAIT = 15.0  # seconds a crawl gets to close its spool after SIGTERM befor
 # Seconds past a run's time budget (max_crawl_seconds) after which the daemon stops it, then kills the engine.
 _OVERDUE_MARGIN = 120.0
 _BOOKKEEPING_WAIT = 10.0  # seconds shutdown waits for ended crawls' run summaries before the final load
+_MAX_HEARTBEAT = 30.0  # seconds between heartbeats at most; less for sources crawled more often
+_MIN_HEARTBEAT = 1.0
+_WATCH_SLICE = 0.5  # seconds the trigger watcher waits for a NOTIFY before it looks whether to stop
+_THREAD_STOP_WAIT = 15.0  # seconds shutdown waits for the watcher and the heartbeat (a connect times out in 10)
 
 
 class Daemon:
@@ -66,6 +76,7 @@ class Daemon:
         self.log_level = log_level
         self.config_path = config_path
         self.daemon_id = f"{socket.gethostname()}:{os.getpid()}"
+        self.started_at = datetime.now(UTC)
         self.dsn = resolve_dsn(config)
         self.stopping = threading.Event()
         self.forced = threading.Event()
@@ -95,6 +106,11 @@ class Daemon:
         self.probes = Probes(self.dsn, stopping=self.stopping, scheduler_running=lambda: self.scheduler.running,
                              engine_alive=lambda: self.engine_alive())
         self._http: MonitoringServer | None = None
+        # The threads that hold database connections of their own: stopped before the final load and exit,
+        # so that neither reports a database closing under it (an embedded server stops when we exit).
+        self._threads_stop = threading.Event()
+        self._beat_now = threading.Event()  # a crawl ended: its source's next run changed
+        self._threads: list[threading.Thread] = []
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -126,8 +142,10 @@ class Daemon:
         self.scheduler.start()
         for source in self.config.sources:
             self._publish_next_run(source.name)
-        watcher = threading.Thread(target=self._watch_triggers, name="trigger-watcher", daemon=True)
-        watcher.start()
+        for target, name in ((self._watch_triggers, "trigger-watcher"), (self._heartbeat, "heartbeat")):
+            thread = threading.Thread(target=target, name=name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
         log.info(
             "daemon_started", daemon_id=self.daemon_id, sources=[s.name for s in self.config.sources],
             load_interval=self.config.load_interval, spool=str(spool.root),
@@ -208,13 +226,22 @@ class Daemon:
         # No waiting for job threads: their children are gone, and a job calling into the scheduler
         # while shutdown(wait=True) holds its lock would deadlock. The final load takes the load mutex.
         self.scheduler.shutdown(wait=False)
+        self._stop_threads()
         if self.forced.is_set():
             log.info("daemon_stopped", daemon_id=self.daemon_id, final_load=False)
             return 1
         self._recover_orphans()
         self._load_job(final=True)
+        self._best_effort_db(lambda c: daemons_sql.remove(c, self.daemon_id))
         log.info("daemon_stopped", daemon_id=self.daemon_id, final_load=True)
         return 0
+
+    def _stop_threads(self) -> None:
+        self._threads_stop.set()
+        self._beat_now.set()
+        deadline = time.monotonic() + (0.0 if self.forced.is_set() else _THREAD_STOP_WAIT)
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     def _running_children(self) -> dict[str, subprocess.Popen | RunTicket]:
         with self._children_lock:
@@ -434,12 +461,29 @@ class Daemon:
     def _crawl_ended(self, source_name: str, run_id: str, started_at: datetime, summary: dict,
                      recorded: bool = True) -> None:
         """One event per crawl, whichever way it ran, once the daemon has recorded its end; its run summary
-        (crawler/runner.py's dict, or the daemon's fallback) feeds the metrics when `recorded`."""
+        (crawler/runner.py's dict, or the daemon's fallback) closes its run row at once and feeds the metrics
+        when `recorded`."""
+        if recorded:
+            self._record_run(summary)
+        if not self.stopping.is_set():  # (stopping, the row is about to go)
+            # Its source's next run, for `newsingest status`, as soon as the run is visible there.
+            self._best_effort_db(self._beat)
+        errors = summary.get("errors")
         log.info("crawl_ended", source=source_name, run_id=run_id, status=summary.get("status"),
                  finish_reason=summary.get("finish_reason"),
+                 failures=failure_reasons(errors if isinstance(errors, dict) else {}) or None,
                  seconds=round((datetime.now(UTC) - started_at).total_seconds(), 3))
         if recorded:
             self.metrics.crawl_ended(summary)
+
+    def _record_run(self, summary: dict) -> None:
+        """The run's outcome in crawl_runs now, not at the next load (which records it again, the same, and
+        judges drift). upsert_crawl_run keeps a fallback from overriding a row the crawl's own summary closed."""
+        try:
+            run = runs_sql.CrawlRun.from_dict(summary)
+        except (KeyError, ValueError, TypeError):
+            return  # no complete summary (a load took it first): the load recorded the run
+        self._best_effort_db(lambda c: runs_sql.upsert_crawl_run(c, run))
 
     def _count_failure(self, source_name: str, failed: bool) -> None:
         self._failures[source_name] = self._failures.get(source_name, 0) + 1 if failed else 0
@@ -451,6 +495,63 @@ class Daemon:
         job = self.scheduler.get_job(f"crawl:{source_name}")
         next_run = job.next_run_time if job is not None else None
         self._best_effort_db(lambda c: runs_sql.publish_schedule(c, source_name, next_run, self.daemon_id))
+        self._beat_now.set()
+
+    # ---------------------------------------------------------------- heartbeat
+
+    def heartbeat_seconds(self) -> float:
+        """Often enough that a source's next run is seldom stale, bounded both ways."""
+        intervals = [s.interval for s in self.config.sources if not s.cron]
+        return max(_MIN_HEARTBEAT, min([_MAX_HEARTBEAT, self.config.load_interval, *intervals]))
+
+    def _schedule(self) -> list[daemons_sql.ScheduledSource]:
+        scheduling = self.scheduler.running and not self.stopping.is_set()
+        entries = []
+        for source in self.config.sources:
+            job = self.scheduler.get_job(f"crawl:{source.name}") if scheduling else None
+            entries.append(daemons_sql.ScheduledSource(
+                source.name, job.next_run_time if job is not None else None,
+                None if source.cron else float(source.interval), source.cron))
+        return entries
+
+    def _beat(self, conn: psycopg.Connection) -> None:
+        daemons_sql.beat(conn, daemons_sql.DaemonBeat(self.daemon_id, socket.gethostname(), os.getpid(),
+                                                      self.started_at, self.heartbeat_seconds(), self._schedule()))
+
+    def _heartbeat(self) -> None:
+        """The daemon's row in `daemons`, every heartbeat_seconds and when a crawl ends, on a connection of its
+        own; one warning when the database goes away, one info line when it is back."""
+        interval = self.heartbeat_seconds()
+        failing = False
+        conn: psycopg.Connection | None = None
+        first = True
+        try:
+            while not self._threads_stop.is_set():
+                try:
+                    if conn is None or conn.closed or conn.broken:
+                        conn = connect(self.dsn, autocommit=True)
+                    if first:
+                        daemons_sql.forget_dead(conn)
+                        first = False
+                    self._beat(conn)
+                    if failing:
+                        log.info("heartbeat_recovered", daemon_id=self.daemon_id)
+                        failing = False
+                except (DatabaseUnavailable, psycopg.Error) as exc:
+                    if self._threads_stop.is_set():
+                        return
+                    if not failing:
+                        log.warning("heartbeat_failed", daemon_id=self.daemon_id, error=str(exc).strip(),
+                                    retry_in=interval)
+                        failing = True
+                    if conn is not None:
+                        conn.close()
+                        conn = None
+                self._beat_now.wait(interval)
+                self._beat_now.clear()
+        finally:
+            if conn is not None:
+                conn.close()
 
     # ---------------------------------------------------------------- loads
 
@@ -499,12 +600,23 @@ class Daemon:
                     while not self.stopping.is_set():
                         for request_id, source in runs_sql.claim_crawl_requests(conn, sources, self.daemon_id):
                             self._start_triggered(request_id, source)
-                        # Wakes on NOTIFY, or after `poll` seconds to catch requests whose notice was missed.
-                        for _notice in conn.notifies(timeout=poll, stop_after=1):
-                            pass
+                        self._wait_for_notice(conn, poll)
             except (DatabaseUnavailable, psycopg.Error) as exc:
+                if self.stopping.is_set():
+                    return  # the database going away as we stop is no outage
                 log.warning("trigger_watch_failed", error=str(exc).strip(), retry_in=poll)
                 self.stopping.wait(poll)
+
+    def _wait_for_notice(self, conn: psycopg.Connection, poll: float) -> None:
+        """Until a NOTIFY, or `poll` seconds to catch requests whose notice was missed; in short slices, so that
+        the watcher ends (and closes its connection) within one when the daemon stops."""
+        deadline = time.monotonic() + poll
+        while not self.stopping.is_set():
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            for _notice in conn.notifies(timeout=min(_WATCH_SLICE, left), stop_after=1):
+                return
 
     def _start_triggered(self, request_id: int, source: str) -> None:
         log.info("crawl_triggered", source=source, request_id=request_id)

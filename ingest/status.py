@@ -1,6 +1,8 @@
 """`newsingest status`: per source its last and next run, recent articles, health and extraction drift; the spool
-backlog on this machine; the last load. For the daemon's status page (ingest/status_page.py) also the last loads
-and the articles loaded per hour. Reads the database and the local spool; writes nothing.
+backlog on this machine; the last load; the live daemons (ingest/tables/daemons.py). A next run is shown only
+for a source a live daemon schedules: a stopped daemon's schedule is no promise. For the daemon's status page
+(ingest/status_page.py) also the last loads and the articles loaded per hour. Reads the database and the local
+spool; writes nothing.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import psycopg
 from crawler.spool import SpoolPaths, orphaned_segments
 from ingest.config import Config
 from ingest.tables.articles import HourCount, articles_per_hour
+from ingest.tables.daemons import LiveDaemon, live_daemons
 from ingest.tables.drift import ActiveDrift, current_drifts
 from ingest.tables.runs import LoadRun, SourceStatus, last_load_run, recent_load_runs, source_status
 
@@ -36,6 +39,7 @@ class StatusReport:
     spool: SpoolBacklog
     last_load: LoadRun | None
     drifts: dict[str, list[ActiveDrift]] = field(default_factory=dict)  # source -> measures drifting now
+    daemons: list[LiveDaemon] = field(default_factory=list)
 
     def healthy(self, source: SourceStatus) -> bool:
         return source.consecutive_failures < self.unhealthy_after
@@ -54,6 +58,12 @@ class StatusReport:
             "last_load": (
                 {k: plain(v) for k, v in dataclasses.asdict(self.last_load).items()} if self.last_load else None
             ),
+            "daemons": [
+                {"daemon_id": d.daemon_id, "host": d.host, "pid": d.pid, "started_at": plain(d.started_at),
+                 "last_seen_at": plain(d.last_seen_at), "seen_seconds_ago": round(d.seen_seconds_ago, 1),
+                 "sources": d.sources}
+                for d in self.daemons
+            ],
         }
 
 
@@ -89,11 +99,26 @@ def spool_backlog(config: Config, line_counts: dict[tuple, int] | None = None) -
                         len(orphans))
 
 
+def _next_runs(daemons: list[LiveDaemon]) -> dict[str, datetime]:
+    """Per source a live daemon schedules, its soonest next run."""
+    soonest: dict[str, datetime] = {}
+    for daemon in daemons:
+        for entry in daemon.schedule:
+            if entry.next_run_at is not None and (entry.source not in soonest
+                                                  or entry.next_run_at < soonest[entry.source]):
+                soonest[entry.source] = entry.next_run_at
+    return soonest
+
+
 def collect_status(conn: psycopg.Connection, config: Config,
                    line_counts: dict[tuple, int] | None = None) -> StatusReport:
     """`line_counts`: as for spool_backlog."""
-    sources = source_status(conn, [s.name for s in config.sources])
+    daemons = live_daemons(conn)
+    next_runs = _next_runs(daemons)
+    sources = [dataclasses.replace(s, next_run_at=next_runs.get(s.source))
+               for s in source_status(conn, [s.name for s in config.sources])]
     return StatusReport(
+        daemons=daemons,
         sources=sources,
         unhealthy_after=config.daemon.unhealthy_after,
         spool=spool_backlog(config, line_counts),
@@ -136,6 +161,13 @@ def render_status(report: StatusReport) -> str:
         for d in report.drifts.get(s.source, []):
             lines.append(f"  {s.source}: extraction drift: {d.measure} {d.shift.before:.2f} before,"
                          f" {d.shift.now:.2f} now (since run {d.since_run_id})")
+    lines.append("")
+    if report.daemons:
+        for d in report.daemons:
+            lines.append(f"daemon {d.daemon_id}: running since {_when(d.started_at)}, seen {d.seen_seconds_ago:.0f} s"
+                         f" ago; schedules {', '.join(d.sources) or 'nothing'}")
+    else:
+        lines.append("no daemon running (`newsingest run` starts one): no next runs")
     b = report.spool
     age = f", oldest {b.oldest_seconds:.0f} s" if b.oldest_seconds is not None else ""
     lines.append("")

@@ -56,6 +56,7 @@ class Daemon:
 
     process: subprocess.Popen
     lines: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
 
     @classmethod
     def start(cls, config: Path, data_dir: Path, database_url: str) -> Daemon:
@@ -65,7 +66,8 @@ class Daemon:
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env,
         )
         daemon = cls(process)
-        threading.Thread(target=daemon._read, daemon=True).start()
+        daemon.reader = threading.Thread(target=daemon._read, daemon=True)
+        daemon.reader.start()
         return daemon
 
     def _read(self) -> None:
@@ -97,7 +99,9 @@ class Daemon:
     def stop(self, timeout: float = 60) -> int:
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=timeout)
+        code = self.process.wait(timeout=timeout)
+        self.reader.join(timeout=10)  # its last lines too: those logged as it exited
+        return code
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -319,7 +323,7 @@ def test_status_reports_runs_and_a_failing_source_as_unhealthy(database_url, tmp
     by_name = {s["source"]: s for s in report["sources"]}
     assert by_name["fixture"]["last_status"] == "finished" and by_name["fixture"]["healthy"]
     assert by_name["fixture"]["articles_24h"] == len(site.articles)
-    assert by_name["fixture"]["next_run_at"] is not None
+    assert by_name["fixture"]["next_run_at"] is None  # its daemon stopped: no run is scheduled
     assert by_name["down"]["consecutive_failures"] >= 2 and not by_name["down"]["healthy"]
     assert report["last_load"]["status"] == "finished"
     text = run_cli("--config", str(config), "status")
