@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import lxml.etree
 from parsel import Selector
@@ -25,6 +25,7 @@ from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from crawler.urls import normalize_url
 from ingest.config import Source
 
 # --------------------------------------------------------------------------- feeds
@@ -291,8 +292,9 @@ _PAGINATION_PATH = re.compile(r"/(?:page|seite|pagina|p)/\d+/?$", re.IGNORECASE)
 
 
 def url_key(url: str) -> str:
-    """The identity used by the spider's seen-set: the URL without its fragment."""
-    return urldefrag(url)[0]
+    """The identity used by the spider's seen-set and its requests (crawler/urls.py): fragment and
+    tracking parameters dropped, RFC 3986 equivalences (default port, case, escapes) applied."""
+    return normalize_url(url)
 
 
 def extract_links(selector: Selector, base_url: str) -> list[str]:

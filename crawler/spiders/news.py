@@ -200,7 +200,7 @@ class NewsSpider(scrapy.Spider):
             if self._mark(url):
                 yield self._document_request(url, self.parse_sitemap)
         if source.start_urls:
-            for url in dict.fromkeys(robots_url(u) for u in (*source.start_urls, *source.feeds)):
+            for url in dict.fromkeys(robots_url(url_key(u)) for u in (*source.start_urls, *source.feeds)):
                 # Our own fetch (the robots middleware keeps its parse to itself); a missing
                 # robots.txt is normal, so every status comes to the callback.
                 yield Request(
@@ -491,6 +491,7 @@ class NewsSpider(scrapy.Spider):
     def _document_request(self, url: str, callback: Any) -> Request:
         # Feeds and sitemaps may live on a CDN host; the page URLs they list are still filtered.
         meta: dict[str, Any] = {"allow_offsite": True, DOCUMENT_META: True}
+        url = url_key(url)
         headers = self._conditional(url, meta)
         return Request(
             url,
@@ -535,6 +536,8 @@ class NewsSpider(scrapy.Spider):
                 self.logger.debug("request_cap_reached", extra={"requests": self._page_requests})
             return None
         self._page_requests += 1
+        if via != "url":  # an explicit --url is fetched as given
+            url = url_key(url)
         meta: dict[str, Any] = {"via": via, "hops": hops}
         if allow_offsite:
             meta["allow_offsite"] = True
