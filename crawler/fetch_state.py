@@ -42,6 +42,9 @@ KIND_ARTICLE = "article"
 KIND_DOCUMENT = "document"  # feed, sitemap
 KIND_PAGE = "page"  # index pages and other followed pages
 SITEMAP_INDEX_STATUS = "sitemap_index"
+# A feed the spider found announced on a start page (<link rel=alternate>): read again in later crawls
+# even when that page answers 304 and so announces nothing.
+DISCOVERED_FEED_STATUS = "discovered_feed"
 
 def state_key(url: str) -> str:
     """The fetch-state identity of a URL: the spider's (crawler/urls.py), so that a page has one state
@@ -62,7 +65,7 @@ class FetchState:
     url: str
     source: str
     kind: str = KIND_PAGE
-    status: str = ""  # 200, 304, article, index, not_article:<reason>, error:<kind>, redirect
+    status: str = ""  # 200, 304, article, index, not_article:<reason>, error:<kind>, redirect, discovered_feed
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None
@@ -146,6 +149,10 @@ class FetchStateBook:
         if state is None or state.kind != KIND_ARTICLE:
             return True
         return self.policy.is_due(state, now, lastmod)
+
+    def discovered_feeds(self) -> list[str]:
+        """Feeds found on the source's pages in earlier crawls (and not failing since)."""
+        return [url for url, state in self.previous.items() if state.status == DISCOVERED_FEED_STATUS]
 
     def conditional_headers(self, url: str) -> dict[str, str]:
         state = self.previous.get(state_key(url))
