@@ -12,7 +12,10 @@ At the end of the crawl the observations are written as one JSON-lines file in
 Revisit policy (`RevisitPolicy`): an article first fetched less than `window` ago is fetched again
 once its interval has passed; the interval starts at `min_interval`, halves when the text changed
 and doubles when it did not, within [min_interval, max_interval]. Older articles are fetched again
-only when a sitemap says they changed after our last fetch (lastmod).
+only when a sitemap says they changed after our last fetch (lastmod). Feeds found announced on start
+pages are marked (DISCOVERED_FEED_STATUS) so that later crawls read them without rediscovering them.
+URLs are keyed by state_key, the spider's URL identity (crawler/urls.py); rows stored under an older
+spelling are re-keyed when read (keyed_states).
 
 This module touches the spool's state/ directory and, in `load_previous`, reads the database.
 """

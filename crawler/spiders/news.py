@@ -1,7 +1,11 @@
 """The one generic news spider: discovers article pages of one configured `Source` and yields `Page`s.
 
 Discovery: the source's feeds, its sitemaps (and those announced in robots.txt when it has
-start URLs), and link following from its start URLs through sections and archive pagination.
+start URLs), the feeds its start pages and the index pages one hop from them announce in
+<link rel=alternate> (capped per crawl, remembered in the fetch state), and link following from its
+start URLs through sections and archive pagination. Every URL is normalised (crawler/urls.py) before
+the seen-set and its request. An AMP page is not extracted: its canonical URL is fetched instead, the
+AMP page standing in under that URL if the fetch fails.
 Every fetched HTML page is classified cheaply (crawler.discovery.classify_page); candidate
 articles are yielded as `crawler.records.Page`, index pages feed link following (and those that are
 indexes by their declared type only, such as og:type=website, are yielded too: extraction decides).
