@@ -16,6 +16,7 @@ Pure functions, no I/O.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -24,15 +25,20 @@ _TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "_ga", "yclid", "dcl
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
 _UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+# Characters a URL may hold as written (RFC 3986 reserved and unreserved, and "%"): anything else is
+# escaped the way Scrapy's Request escapes it.
+_NEEDS_ESCAPING = re.compile(r"[^A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})")
 
 
+# Every page's navigation repeats the same few dozen links: a small cache makes them free.
+@lru_cache(maxsize=8192)
 def normalize_url(url: str) -> str:
     """The crawl identity of `url` (see the module docstring); `url` itself, stripped of its fragment,
     when it cannot be parsed (a bad port, an unbalanced IPv6 bracket): the request will fail on its own."""
     url = url.strip()
     try:
         # What Scrapy's Request does to a URL first: non-ASCII escaped, IDN hosts to punycode.
-        parts = urlsplit(safe_url_string(url))
+        parts = urlsplit(safe_url_string(url) if _NEEDS_ESCAPING.search(url) else url)
         port = parts.port
     except ValueError:
         return url.partition("#")[0]

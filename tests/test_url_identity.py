@@ -31,6 +31,7 @@ from crawler.urls import normalize_url
     ("http://news.example/a/%7e%2d/", "http://news.example/a/~-/"),
     ("http://news.example/a%2fb?q=%e9", "http://news.example/a%2Fb?q=%E9"),
     ("http://news.example/2026/./03/../03/a/", "http://news.example/2026/03/a/"),
+    ("http://Bücher.example/é a/", "http://xn--bcher-kva.example/%C3%A9%20a/"),
     ("http://news.example/a/?utm_source=rss&id=3#top", "http://news.example/a/?id=3"),
     ("http://news.example:8080/a/", "http://news.example:8080/a/"),
     ("https://news.example:80/a/", "https://news.example:80/a/"),
