@@ -1,7 +1,8 @@
 """Pure parsing helpers the news spider uses to discover and sort URLs.
 
 Feeds (RSS 2.0, RSS 1.0/RDF, Atom, JSON Feed), sitemaps (index, urlset, Google News,
-gzipped, plain text), robots.txt sitemap lines, link extraction, the URL filter built
+gzipped, plain text), robots.txt sitemap lines, link extraction, feeds a page announces in its
+<link> elements, AMP pages and their canonical URL, the URL filter built
 from a `Source`, and the cheap article-versus-index page classifier.
 This module touches nothing: no network, no files, no Scrapy engine. Every function
 takes bytes, strings or a parsel selector and returns typed values, so it can be
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from enum import StrEnum
-from urllib.parse import parse_qsl, urldefrag, urljoin, urlsplit
+from urllib.parse import parse_qsl, urljoin, urlsplit
 
 import lxml.etree
 from parsel import Selector
@@ -26,6 +27,7 @@ from scrapy.linkextractors import IGNORED_EXTENSIONS
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
+from crawler.urls import normalize_url
 from ingest.config import Source
 
 # --------------------------------------------------------------------------- feeds
@@ -335,8 +337,9 @@ _PAGINATION_PATH = re.compile(r"/(?:page|seite|pagina|p)/\d+/?$", re.IGNORECASE)
 
 
 def url_key(url: str) -> str:
-    """The identity used by the spider's seen-set: the URL without its fragment."""
-    return urldefrag(url)[0]
+    """The identity used by the spider's seen-set and its requests (crawler/urls.py): fragment and
+    tracking parameters dropped, RFC 3986 equivalences (default port, case, escapes) applied."""
+    return normalize_url(url)
 
 
 def extract_links(selector: Selector, base_url: str) -> list[str]:
@@ -354,6 +357,64 @@ def extract_links(selector: Selector, base_url: str) -> list[str]:
         if absolute.startswith(("http://", "https://")):
             out.setdefault(absolute)
     return list(out)
+
+
+# Link types that announce a feed. Plain application/json only counts with "feed" in its address or title:
+# WordPress announces its REST API documents as rel=alternate application/json on every page.
+_FEED_LINK_TYPES = frozenset({
+    "application/rss+xml", "application/atom+xml", "application/feed+json", "application/rdf+xml",
+    "application/x-atom+xml", "application/x.atom+xml", "application/rss", "text/rss+xml", "text/atom+xml",
+})
+_COMMENTS = re.compile(r"\bcomments?\b", re.IGNORECASE)  # a story's or the site's comment feed: no articles
+_MAX_LINK_ELEMENTS = 500
+
+
+def feed_links(selector: Selector, base_url: str) -> tuple[str, ...]:
+    """Feeds a page announces: <link rel="alternate"> of a feed type, or <link rel="feed">; absolute,
+    normalised (url_key), comment feeds left out, in order, no duplicates.
+
+    trafilatura.feeds.determine_feed does the like, but parses the page again from a string and falls back
+    to <a> links that merely look like feeds; this reads the tree the spider already has, link elements only.
+    """
+    out: dict[str, None] = {}
+    for link in selector.xpath("//link[@href]")[:_MAX_LINK_ELEMENTS]:
+        attrib = link.attrib
+        rel = set(attrib.get("rel", "").lower().split())
+        kind = attrib.get("type", "").split(";")[0].strip().lower()
+        href = attrib["href"].strip()
+        title = attrib.get("title", "")
+        if "feed" in rel:
+            pass
+        elif "alternate" not in rel:
+            continue
+        elif kind == "application/json":
+            if "feed" not in href.lower() and "feed" not in title.lower():
+                continue
+        elif kind not in _FEED_LINK_TYPES:
+            continue
+        if not href or _COMMENTS.search(href) or _COMMENTS.search(title):
+            continue
+        absolute = url_key(urljoin(base_url, href))
+        if _is_http(absolute):
+            out.setdefault(absolute)
+    return tuple(out)
+
+
+_AMP_MARKS = frozenset({"amp", "\u26a1"})  # <html amp>, <html ⚡>
+
+
+def amp_canonical(selector: Selector, base_url: str) -> str | None:
+    """The canonical URL an AMP page (<html amp> or <html ⚡>) declares, normalised (url_key); None for a
+    page that is not AMP or names no http(s) canonical."""
+    root = selector.root
+    attrib = getattr(root, "attrib", None)
+    if attrib is None or not any(name.lower() in _AMP_MARKS for name in attrib):
+        return None
+    href = selector.xpath("//link[contains(concat(' ', normalize-space(@rel), ' '), ' canonical ')]/@href").get()
+    if not href or not href.strip():
+        return None
+    canonical = url_key(urljoin(base_url, href.strip()))
+    return canonical if _is_http(canonical) else None
 
 
 def next_page_links(selector: Selector, base_url: str) -> list[str]:

@@ -30,6 +30,10 @@ of the source's recent samples (articles changed within `window`, at least `ADAP
 the interval new articles start at, clamped to [floor, min_interval]: a source whose articles are
 corrected within minutes is revisited within minutes, one that never corrects keeps `min_interval`.
 
+Feeds found announced on start pages are marked (DISCOVERED_FEED_STATUS) so that later crawls read them
+without rediscovering them. URLs are keyed by state_key, the spider's URL identity (crawler/urls.py); rows
+stored under an older spelling are re-keyed when read (keyed_states).
+
 This module touches the spool's state/ directory and, in `load_previous`, reads the database.
 """
 
@@ -47,9 +51,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urldefrag, urlencode, urlsplit, urlunsplit
 
 from crawler.records import check_json_type
+from crawler.urls import normalize_url
 
 logger = logging.getLogger(__name__)
 
@@ -60,18 +64,14 @@ KIND_ARTICLE = "article"
 KIND_DOCUMENT = "document"  # feed, sitemap
 KIND_PAGE = "page"  # index pages and other followed pages
 SITEMAP_INDEX_STATUS = "sitemap_index"
-
-_TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "_ga", "yclid", "dclid")
-
+# A feed the spider found announced on a start page (<link rel=alternate>): read again in later crawls
+# even when that page answers 304 and so announces nothing.
+DISCOVERED_FEED_STATUS = "discovered_feed"
 
 def state_key(url: str) -> str:
-    """The fetch-state identity of a URL: no fragment, no tracking parameters (feeds add them)."""
-    url = urldefrag(url)[0]
-    parts = urlsplit(url)
-    if not parts.query:
-        return url
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not k.lower().startswith(_TRACKING)]
-    return urlunsplit(parts._replace(query=urlencode(query)))
+    """The fetch-state identity of a URL: the spider's (crawler/urls.py), so that a page has one state
+    however a sitemap or a link spells it (no fragment, no tracking parameters, no default port...)."""
+    return normalize_url(url)
 
 
 def text_hash(text: str) -> str:
@@ -87,7 +87,7 @@ class FetchState:
     url: str
     source: str
     kind: str = KIND_PAGE
-    status: str = ""  # 200, 304, article, index, not_article:<reason>, error:<kind>, redirect
+    status: str = ""  # 200, 304, article, index, not_article:<reason>, error:<kind>, redirect, discovered_feed
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None
@@ -242,6 +242,10 @@ class FetchStateBook:
         earlier, now = self.previous.get(key), self.updates.get(key)
         return (earlier is not None and earlier.content_hash is not None and now is not None
                 and now.content_hash is not None and now.content_hash != earlier.content_hash)
+
+    def discovered_feeds(self) -> list[str]:
+        """Feeds found on the source's pages in earlier crawls (and not failing since)."""
+        return [url for url, state in self.previous.items() if state.status == DISCOVERED_FEED_STATUS]
 
     def conditional_headers(self, url: str) -> dict[str, str]:
         state = self.previous.get(state_key(url))
@@ -429,9 +433,27 @@ def load_previous(database_url: str | None, source: str, timeout: float = 5.0) -
 
         logger.warning("fetch_state_unavailable", extra={"source": source, "error": mask_secrets(error_text(exc))})
         return None
-    states = {row.url: row for row in rows}
+    states = keyed_states(rows)
     logger.info("fetch_state_loaded", extra={"source": source, "urls": len(states)})
     return states
+
+
+def keyed_states(rows: list[FetchState]) -> dict[str, FetchState]:
+    """States by their state_key. Rows written before the key applied RFC 3986 equivalences may spell one
+    URL two ways (http://host:80/x and http://host/x): they become one state, the most recently fetched."""
+    states: dict[str, FetchState] = {}
+    for row in rows:
+        key = state_key(row.url)
+        if key != row.url or (row.redirect_to and state_key(row.redirect_to) != row.redirect_to):
+            row = dataclasses.replace(row, url=key, redirect_to=state_key(row.redirect_to) if row.redirect_to else None)
+        earlier = states.get(key)
+        if earlier is None or _fetched(row) >= _fetched(earlier):
+            states[key] = row
+    return states
+
+
+def _fetched(state: FetchState) -> datetime:
+    return state.last_fetched_at or datetime.min.replace(tzinfo=UTC)
 
 
 def load_previous_for(config: Any, source: Any) -> dict[str, FetchState] | None:

@@ -929,6 +929,7 @@ class NewsSite:
         self.pdf_bytes = 4 * 1024 * 1024
         self.custom: dict[str, tuple[int, str]] = {}  # path -> (status, HTML) served as is
         self.custom_content_type: dict[str, str] = {}  # path -> Content-Type of a custom page (else HTML, UTF-8)
+        self.custom_etags = False  # custom pages answer with an ETag of their bytes, and 304 to a matching one
         # Feed links go through /go/<article path>, answered with a 301 to the article (click tracking).
         self.feed_redirects = False
         # The article pages' template: "classic", or "lazy_body": a redesign whose pages carry only the
@@ -1095,7 +1096,13 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                 status, text = site.custom[bare]
                 body = text.encode("utf-8")
                 content_type = site.custom_content_type.get(bare, "text/html; charset=utf-8")
-                self._head(status, content_type, len(body), {})
+                validators = {}
+                if site.custom_etags and status == 200:
+                    validators = {"ETag": '"' + hashlib.sha1(body).hexdigest()[:20] + '"'}
+                    if self.headers.get("If-None-Match") == validators["ETag"]:
+                        self._head(304, content_type, None, validators)
+                        return
+                self._head(status, content_type, len(body), validators)
                 if with_body:
                     self.wfile.write(body)
                 return

@@ -1,7 +1,11 @@
 """The one generic news spider: discovers article pages of one configured `Source` and yields `Page`s.
 
 Discovery: the source's feeds, its sitemaps (and those announced in robots.txt when it has
-start URLs), and link following from its start URLs through sections and archive pagination.
+start URLs), the feeds its start pages and the index pages one hop from them announce in
+<link rel=alternate> (capped per crawl, remembered in the fetch state), and link following from its
+start URLs through sections and archive pagination. Every URL is normalised (crawler/urls.py) before
+the seen-set and its request. An AMP page is not extracted: its canonical URL is fetched instead, the
+AMP page standing in under that URL if the fetch fails.
 Every fetched HTML page is classified cheaply (crawler.discovery.classify_page); candidate
 articles are yielded as `crawler.records.Page`, index pages feed link following (and those that are
 indexes by their declared type only, such as og:type=website, are yielded too: extraction decides).
@@ -47,9 +51,11 @@ from crawler.discovery import (
     PageKind,
     SitemapKind,
     UrlFilter,
+    amp_canonical,
     classify_page,
     classify_url,
     extract_links,
+    feed_links,
     is_pagination_url,
     next_page_links,
     parse_feed,
@@ -60,6 +66,7 @@ from crawler.discovery import (
     url_key,
 )
 from crawler.fetch_state import (
+    DISCOVERED_FEED_STATUS,
     KIND_DOCUMENT,
     KIND_PAGE,
     SITEMAP_INDEX_STATUS,
@@ -120,6 +127,18 @@ REQUEST_CAP_FACTOR = 2
 DOCUMENT_CAP_FRACTION = 0.1
 DOCUMENT_CAP_MIN = 20
 STAT_SKIPPED_DOCUMENT_CAP = "newsingest/skipped/document_cap"
+# Feeds announced by <link rel=alternate> (crawler.discovery.feed_links) on start pages and on index pages
+# this many hops from them. A site's main and section feeds are a handful; a template announcing one per
+# tag must not turn each crawl into hundreds of feed fetches, so at most MAX_DISCOVERED_FEEDS per crawl.
+FEED_DISCOVERY_HOPS = 1
+MAX_DISCOVERED_FEEDS = 10
+STAT_FEEDS_DISCOVERED = "newsingest/feeds_discovered"
+STAT_SKIPPED_FEED_CAP = "newsingest/skipped/feed_cap"
+DISCOVERED_FEED_META = "discovered_feed"
+# An AMP page whose canonical URL was requested instead: the page to extract (under the canonical URL)
+# should that request fail.
+AMP_FALLBACK_META = "amp_fallback"
+STAT_AMP_CANONICAL = "newsingest/amp_canonical"
 
 
 class NewsSpider(scrapy.Spider):
@@ -146,6 +165,7 @@ class NewsSpider(scrapy.Spider):
         self._page_requests = 0
         self._cap_logged = False
         self._discovered_documents = 0
+        self._discovered_feeds = 0
         self.max_discovered_documents = max(DOCUMENT_CAP_MIN, int(source.max_pages * DOCUMENT_CAP_FRACTION))
         self._rechecked = 0
         self.max_rechecks = recheck_cap(source.max_pages)
@@ -211,8 +231,15 @@ class NewsSpider(scrapy.Spider):
         for url in source.sitemaps:
             if self._mark(url):
                 yield self._document_request(url, self.parse_sitemap)
+        if source.start_urls and self.fetch_states is not None:
+            # Feeds found on the start pages in earlier crawls: an unchanged homepage answers 304 and
+            # announces them no more, while their entries change.
+            for url in self.fetch_states.discovered_feeds():
+                request = self._discovered_feed_request(url, None)
+                if request is not None:
+                    yield request
         if source.start_urls:
-            for url in dict.fromkeys(robots_url(u) for u in (*source.start_urls, *source.feeds)):
+            for url in dict.fromkeys(robots_url(url_key(u)) for u in (*source.start_urls, *source.feeds)):
                 # Our own fetch (the robots middleware keeps its parse to itself); a missing
                 # robots.txt is normal, so every status comes to the callback.
                 yield Request(
@@ -242,12 +269,14 @@ class NewsSpider(scrapy.Spider):
 
     def parse_feed(self, response: Response) -> Iterator[Request]:
         if self._not_modified(response, KIND_DOCUMENT):
+            self._remember_discovered_feed(response)
             return
         feed = parse_feed(response.body, response.url, max_size=self.max_size)
         if feed is None:
             self._error("not_a_feed", response.url)
             return
         self._observe(response, KIND_DOCUMENT)
+        self._remember_discovered_feed(response)
         self.crawler.stats.inc_value(STAT_FEEDS)
         self.logger.debug(
             "feed_parsed", extra={"url": response.url, "format": str(feed.kind), "entries": len(feed.links)}
@@ -298,14 +327,17 @@ class NewsSpider(scrapy.Spider):
         self._seen.add(url_key(response.url))  # the redirect target, if any
         via: str = response.meta.get("via", "link")
         hops: int = response.meta.get("hops", 0)
-        page, links = self._examine(response, via, hops)
+        page, links, requests = self._examine(response, via, hops)
+        yield from requests
         if page is not None:
             yield page
         yield from self._follow_links(links, hops, recheck=self._listing_changed(response.url))
 
-    def _examine(self, response: Response, via: str, hops: int) -> tuple[Page | None, list[tuple[str, bool]]]:
-        """The page to extract (None for an index page by its URL's role, or a stand-in) and its links to
-        follow, each with whether it keeps the hop count (pagination of an index page). A page that is an
+    def _examine(self, response: Response, via: str, hops: int
+                 ) -> tuple[Page | None, list[tuple[str, bool]], list[Request]]:
+        """The page to extract (None for an index page by its URL's role, or a stand-in), its links to
+        follow, each with whether it keeps the hop count (pagination of an index page), and other requests
+        it leads to (feeds it announces, the canonical URL of an AMP page). A page that is an
         index by its declared type only is both: extracted, and its links followed as an index page's.
 
         The parsed tree lives only in here: a page then waits for an extraction worker holding its text
@@ -314,21 +346,26 @@ class NewsSpider(scrapy.Spider):
             # Nothing here needs the page's tree: its URL makes it an article and no links are wanted.
             # The extraction worker, which parses the page anyway, checks it for stand-ins.
             self._observe(response, KIND_PAGE, hash_body=False)
-            return self._page(response, via), []
+            return self._page(response, via), [], []
         selector = Selector(response=response)
         if via == "url":
             reason = stand_in_reason(selector, response.status)
             if reason is not None:
                 self._not_article(response, reason)
-                return None, []
+                return None, [], []
             self._observe(response, KIND_PAGE, hash_body=False)
-            return self._url_page(response, selector), []
+            return self._url_page(response, selector), [], []
+        if AMP_FALLBACK_META not in response.meta:  # not when the canonical URL led back here
+            canonical = amp_canonical(selector, get_base_url(response))
+            if canonical is not None and canonical != url_key(response.url) and self.url_filter.allows_page(canonical):
+                return None, [], self._canonical_instead(response, canonical, via, hops)
 
         page = None
         verdict = classify_page(
             selector, response.url, self.url_filter, self.source.start_urls, feed_entry=via == "feed"
         )
         is_index = verdict.kind is PageKind.INDEX
+        requests = self._announced_feeds(selector, response) if is_index and hops <= FEED_DISCOVERY_HOPS else []
         if is_index:
             self.crawler.stats.inc_value(STAT_INDEX_PAGES)
             self.logger.debug("index_page", extra={"url": response.url, "reason": verdict.reason})
@@ -345,7 +382,7 @@ class NewsSpider(scrapy.Spider):
             reason = stand_in_reason(selector, response.status)
             if reason is not None:
                 self._not_article(response, reason)
-                return None, []
+                return None, [], requests
             # Unknown pages are extracted too: extraction makes the final call on text length;
             # the pipeline records the article's text hash in the fetch state.
             self._observe(response, KIND_PAGE, hash_body=False)
@@ -354,14 +391,68 @@ class NewsSpider(scrapy.Spider):
                 "candidate_page", extra={"url": response.url, "reason": verdict.reason, "via": via}
             )
         if not self.follow or not self._budget_left():
-            return page, []
+            return page, [], requests
         base = get_base_url(response)
         # Archive pagination of an index page does not count as a hop: page 7 of a section
         # is as close to the homepage as page 1.
         next_pages = set(next_page_links(selector, base)) if is_index else set()
         links = [(link, is_index and (link in next_pages or is_pagination_url(link)))
                  for link in extract_links(selector, base) if link not in self._seen]
-        return page, links
+        return page, links, requests
+
+    def _announced_feeds(self, selector: Selector, response: Response) -> list[Request]:
+        """Requests for the feeds an index page near the start pages announces (feed_links): on the source's
+        domains only (a feed elsewhere lists another site's stories, or is a hosting service's copy of this
+        one the operator can configure), not denied, not already known, within MAX_DISCOVERED_FEEDS."""
+        if not self.source.start_urls:
+            return []
+        requests = []
+        for url in feed_links(selector, get_base_url(response)):
+            if url in self._seen or not (self.url_filter.on_site(url) and self.url_filter.allows_document(url)):
+                continue
+            request = self._discovered_feed_request(url, response.url)
+            if request is not None:
+                requests.append(request)
+        return requests
+
+    def _discovered_feed_request(self, url: str, page: str | None) -> Request | None:
+        """A request for a feed found on `page` (None: remembered from an earlier crawl); None over the cap."""
+        if url_key(url) in self._seen:
+            return None
+        if self._discovered_feeds >= MAX_DISCOVERED_FEEDS:
+            self.crawler.stats.inc_value(STAT_SKIPPED_FEED_CAP)
+            return None
+        self._mark(url)
+        self._discovered_feeds += 1
+        if page is not None:
+            self.crawler.stats.inc_value(STAT_FEEDS_DISCOVERED)
+            self.logger.info("feed_discovered", extra={"url": url, "page": page, "source": self.source.name})
+        request = self._document_request(url, self.parse_feed)
+        request.meta[DISCOVERED_FEED_META] = True
+        return request
+
+    def _remember_discovered_feed(self, response: Response) -> None:
+        if response.meta.get(DISCOVERED_FEED_META) and self.fetch_states is not None:
+            self.fetch_states.status(response.url, DISCOVERED_FEED_STATUS, datetime.now(UTC))
+
+    def _canonical_instead(self, response: Response, canonical: str, via: str, hops: int) -> list[Request]:
+        """An AMP page: its article is stored under its canonical URL, so that is fetched instead (unless
+        already known, or not due), and the AMP page waits in the request to be extracted under the
+        canonical URL should that fetch fail."""
+        self._observe(response, KIND_PAGE)
+        self.crawler.stats.inc_value(STAT_AMP_CANONICAL)
+        self.logger.debug("amp_canonical", extra={"url": response.url, "canonical": canonical})
+        if not self._mark(canonical) or self._not_due(canonical):
+            return []
+        assert isinstance(response, TextResponse)
+        fallback = Page(url=canonical, source=self.source.name, html=response.text, status=response.status,
+                        fetched_at=datetime.now(UTC), discovered_via=via)
+        request = self._page_request(canonical, via=via, hops=hops, priority=response.request.priority + 1
+                                     if response.request is not None else 0)
+        if request is None:
+            return []
+        request.meta[AMP_FALLBACK_META] = fallback
+        return [request.replace(errback=self.on_canonical_error)]
 
     def _url_page(self, response: Response, selector: Selector) -> Page:
         """A page given by --url, with classify_page's index verdict for extraction (which stores an index
@@ -522,6 +613,15 @@ class NewsSpider(scrapy.Spider):
         if self.fetch_states is not None and url is not None:
             self.fetch_states.failure(url, kind, datetime.now(UTC))
 
+    def on_canonical_error(self, failure: Failure) -> Iterator[Page]:
+        """The canonical URL of an AMP page could not be fetched: the AMP page stands in for it."""
+        self.on_error(failure)
+        request = getattr(failure, "request", None)
+        page = request.meta.get(AMP_FALLBACK_META) if request is not None else None
+        if isinstance(page, Page):
+            self.crawler.stats.inc_value(STAT_CANDIDATES)
+            yield page
+
     def _error(self, kind: str, url: str | None, detail: str | None = None) -> None:
         self.crawler.stats.inc_value(STAT_ERRORS + kind)
         if kind in LIMIT_KINDS:
@@ -545,6 +645,7 @@ class NewsSpider(scrapy.Spider):
     def _document_request(self, url: str, callback: Any) -> Request:
         # Feeds and sitemaps may live on a CDN host; the page URLs they list are still filtered.
         meta: dict[str, Any] = {"allow_offsite": True, DOCUMENT_META: True}
+        url = url_key(url)
         headers = self._conditional(url, meta)
         return Request(
             url,
@@ -593,6 +694,8 @@ class NewsSpider(scrapy.Spider):
                 self.logger.debug("request_cap_reached", extra={"requests": self._page_requests})
             return None
         self._page_requests += 1
+        if via != "url":  # an explicit --url is fetched as given
+            url = url_key(url)
         meta: dict[str, Any] = {"via": via, "hops": hops}
         if allow_offsite:
             meta["allow_offsite"] = True
