@@ -65,7 +65,7 @@ from crawler.fetch_state import (
 )
 from crawler.interstitial import stand_in_reason
 from crawler.middlewares import DOCUMENT_META, STAT_PAGES_FETCHED, PageBudgetExhausted, PrivateHostRefused
-from crawler.politeness import CrawlStopping, HostPaused
+from crawler.politeness import ROBOTS_TXT_READ, CrawlStopping, HostPaused
 from crawler.records import Page
 from crawler.settings import (
     ARCHIVE_DIR_SETTING,
@@ -137,6 +137,8 @@ class NewsSpider(scrapy.Spider):
         self._page_requests = 0
         self._cap_logged = False
         self._discovered_documents = 0
+        # robots.txt URLs whose Sitemap: lines discovery reads: the hosts of the start URLs and feeds.
+        self._robots_wanted: set[str] = set()
         self.max_discovered_documents = max(DOCUMENT_CAP_MIN, int(source.max_pages * DOCUMENT_CAP_FRACTION))
 
     @classmethod
@@ -146,6 +148,11 @@ class NewsSpider(scrapy.Spider):
         spider.max_hops = settings.getint(MAX_LINK_DEPTH_SETTING, DEFAULT_MAX_LINK_DEPTH)
         # Decompressing a gzipped sitemap or feed must obey the same limit as a download.
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
+        if spider.source.start_urls and not spider.urls:
+            spider._robots_wanted = {robots_url(u) for u in (*spider.source.start_urls, *spider.source.feeds)}
+            # The robots middleware fetches each host's robots.txt before its first request: its body comes
+            # here, so robots.txt is fetched once per host (the spider fetches it only when robots are ignored).
+            crawler.signals.connect(spider.robots_txt_read, signal=ROBOTS_TXT_READ)
         if settings.getbool(INCREMENTAL_SETTING, False):
             policy = RevisitPolicy(
                 window=settings.getfloat(REVISIT_WINDOW_SETTING, 48 * 3600.0),
@@ -200,9 +207,10 @@ class NewsSpider(scrapy.Spider):
             if self._mark(url):
                 yield self._document_request(url, self.parse_sitemap)
         if source.start_urls:
-            for url in dict.fromkeys(robots_url(u) for u in (*source.start_urls, *source.feeds)):
-                # Our own fetch (the robots middleware keeps its parse to itself); a missing
-                # robots.txt is normal, so every status comes to the callback.
+            # With robots.txt obeyed, the robots middleware's fetch serves (robots_txt_read).
+            own_fetch = () if self.settings.getbool("ROBOTSTXT_OBEY") else sorted(self._robots_wanted)
+            for url in own_fetch:
+                # A missing robots.txt is normal, so every status comes to the callback.
                 yield Request(
                     url,
                     callback=self.parse_robots,
@@ -217,12 +225,23 @@ class NewsSpider(scrapy.Spider):
 
     # ------------------------------------------------------------------ discovery documents
 
+    def robots_txt_read(self, body: bytes, url: str, base_url: str) -> None:
+        """The robots middleware read a host's robots.txt (2xx): the sitemaps it announces are discovery's."""
+        if url not in self._robots_wanted or self.crawler.engine is None:
+            return
+        self._robots_wanted.discard(url)
+        for request in self._robots_sitemap_requests(body, base_url):
+            self.crawler.engine.crawl(request)
+
     def parse_robots(self, response: Response) -> Iterator[Request]:
         if response.status != 200:
             return
-        for url in robots_sitemaps(response.body, response.url):
+        yield from self._robots_sitemap_requests(response.body, response.url)
+
+    def _robots_sitemap_requests(self, body: bytes, robots_txt_url: str) -> Iterator[Request]:
+        for url in robots_sitemaps(body, robots_txt_url):
             if self.url_filter.allows_document(url) and self._mark(url):
-                self.logger.debug("robots_sitemap", extra={"url": url, "robots_url": response.url})
+                self.logger.debug("robots_sitemap", extra={"url": url, "robots_url": robots_txt_url})
                 request = self._discovered_document_request(url, self.parse_sitemap)
                 if request is None:
                     return
