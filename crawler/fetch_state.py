@@ -14,6 +14,10 @@ once its interval has passed; the interval starts at `min_interval`, halves when
 and doubles when it did not, within [min_interval, max_interval]. Older articles are fetched again
 only when a sitemap says they changed after our last fetch (lastmod).
 
+Left over (`left_over`): a page a crawl gave up on to keep the source's schedule (a timed-out page whose retry
+would have held the next crawl, crawler/slow_pages.py) gets status left_over:<reason>; the next crawl requests
+it first (`left_over_urls`), for LEFT_OVER_CRAWLS crawls in a row, after which it is a failed page like any other.
+
 This module touches the spool's state/ directory and, in `load_previous`, reads the database.
 """
 
@@ -42,6 +46,8 @@ KIND_ARTICLE = "article"
 KIND_DOCUMENT = "document"  # feed, sitemap
 KIND_PAGE = "page"  # index pages and other followed pages
 SITEMAP_INDEX_STATUS = "sitemap_index"
+LEFT_OVER_STATUS = "left_over:"  # + reason
+LEFT_OVER_CRAWLS = 3  # crawls in a row that may leave a page over before it counts as failed
 
 _TRACKING = ("utm_", "fbclid", "gclid", "mc_cid", "mc_eid", "_ga", "yclid", "dclid")
 
@@ -154,6 +160,11 @@ class FetchStateBook:
             return True
         return self.policy.is_due(state, now, lastmod)
 
+    def left_over_urls(self) -> list[str]:
+        """Pages an earlier crawl left over (left_over): this crawl requests them first."""
+        return [url for url, state in self.previous.items()
+                if state.status.startswith(LEFT_OVER_STATUS) and state.kind != KIND_DOCUMENT]
+
     def conditional_headers(self, url: str) -> dict[str, str]:
         state = self.previous.get(state_key(url))
         if state is None or state.consecutive_failures or state.status == SITEMAP_INDEX_STATUS:
@@ -240,6 +251,18 @@ class FetchStateBook:
         state.status = f"error:{kind}"
         backoff = min(self.policy.max_interval, self.policy.min_interval * 2 ** (state.consecutive_failures - 1))
         state.next_due_at = now + timedelta(seconds=backoff)
+
+    def left_over(self, url: str, reason: str, now: datetime) -> bool:
+        """This crawl gave up on the page to keep the schedule; True while it stays left over for the next crawl,
+        False once it has been left over LEFT_OVER_CRAWLS times in a row (then a failure, with its backoff)."""
+        state = self._update(url, None, now)
+        if state.consecutive_failures >= LEFT_OVER_CRAWLS:
+            self.failure(url, reason, now)
+            return False
+        state.consecutive_failures += 1
+        state.status = LEFT_OVER_STATUS + reason
+        state.next_due_at = now
+        return True
 
     def _settle(self, state: FetchState, changed: bool, now: datetime) -> None:
         state.revisit_seconds = self.policy.next_interval(state.revisit_seconds, changed)

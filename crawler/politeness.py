@@ -13,7 +13,8 @@ failing, refusing bodies we do not parse, and a graceful stop that does not wait
 - `PoliteRetry` (replaces Scrapy's RetryMiddleware): 429 and 503 wait for Retry-After; other
   retryable failures back off exponentially; both pause the whole host (its download slot), not
   only the retried request. After NEWSINGEST_HOST_FAILURE_LIMIT consecutive failures a host is
-  paused for the rest of the run: `host_paused` warning, stat newsingest/errors/host_paused.
+  paused for the rest of the run: `host_paused` warning, stat newsingest/errors/host_paused. Timed-out
+  pages are retried by crawler/slow_pages.py (once, last), which counts them here as host failures.
 - `ContentTypeFilter` (listed as a downloader middleware, it only connects the headers_received
   signal): stops a download once its headers show a type we never parse (PDF, images, video ...),
   so only the headers cross the wire.
@@ -330,7 +331,7 @@ class PoliteRetry(RetryMiddleware):
                     # A site asking us to stay away for longer than we are willing to wait: respect it for the run.
                     self.pause_host(host, reason=f"retry_after_{_whole_seconds(wait)}s")
                     return response
-        if self._failed(host, reason):
+        if self.record_failure(host, reason):
             return response
         retry = self._retry(request, reason)
         if retry is None:
@@ -342,7 +343,7 @@ class PoliteRetry(RetryMiddleware):
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
         host = _host(request)
-        if self._failed(host, type(exception).__name__):
+        if self.record_failure(host, type(exception).__name__):
             return None
         retry = self._retry(request, exception)
         if retry is not None:
@@ -356,7 +357,7 @@ class PoliteRetry(RetryMiddleware):
         if retry_after > 0:
             pause_slot(self.crawler, request, retry_after)
 
-    def _failed(self, host: str, reason: str) -> bool:
+    def record_failure(self, host: str, reason: str) -> bool:
         """Count a failure; True when the host is now paused for the run."""
         count = self.failures.get(host, 0) + 1
         self.failures[host] = count

@@ -77,6 +77,7 @@ from crawler.settings import (
     REVISIT_MIN_SETTING,
     REVISIT_WINDOW_SETTING,
 )
+from crawler.slow_pages import SlowPageDeferred
 from ingest.config import Source
 
 STAT_CANDIDATES = "newsingest/candidates"
@@ -98,6 +99,7 @@ LIMIT_KINDS = frozenset({"too_large", "timeout", "max_redirects"})
 
 # Scheduler priorities (higher first): discovery documents, then feed entries (newest news),
 # then sitemap entries (newest first), then links breadth-first (minus the hop count).
+PRIORITY_LEFT_OVER = 40  # pages an earlier crawl left over (a timed-out page deferred to keep the schedule)
 PRIORITY_DOCUMENT = 30
 PRIORITY_FEED_ENTRY = 20
 PRIORITY_SITEMAP_ENTRY = 10
@@ -200,6 +202,7 @@ class NewsSpider(scrapy.Spider):
                 if request is not None:
                     yield request
             return
+        yield from self._left_over_requests()
         for url in source.feeds:
             if self._mark(url):
                 yield self._document_request(url, self.parse_feed)
@@ -222,6 +225,14 @@ class NewsSpider(scrapy.Spider):
                 request = self._page_request(url, via="link", hops=0, priority=0, allow_offsite=True)
                 if request is not None and self._mark(url):
                     yield request
+
+    def _left_over_requests(self) -> Iterator[Request]:
+        for url in self.fetch_states.left_over_urls() if self.fetch_states is not None else ():
+            if self.url_filter.allows_page(url) and self._mark(url):
+                request = self._page_request(url, via="link", hops=1, priority=PRIORITY_LEFT_OVER)
+                if request is None:
+                    return
+                yield request
 
     # ------------------------------------------------------------------ discovery documents
 
@@ -473,6 +484,11 @@ class NewsSpider(scrapy.Spider):
                 # Refused all the same: a site that challenges every request must not look healthy.
                 self.crawler.stats.inc_value(STAT_FETCH_FAILURES)
                 return
+        if isinstance(exc, SlowPageDeferred) and request is not None:
+            # Not a failure: kept for the next crawl, which asks for it first.
+            if self.fetch_states is not None and not request.meta.get(DOCUMENT_META):
+                self.fetch_states.left_over(request.url, "timeout", datetime.now(UTC))
+            return
         kind = error_kind(exc)
         if kind is None:
             return
@@ -574,7 +590,8 @@ def _is_html(response: Response) -> bool:
 
 def error_kind(exc: BaseException) -> str | None:
     """A short stat name for a failed request; None for refusals already counted by a middleware."""
-    if isinstance(exc, (PrivateHostRefused, PageBudgetExhausted, HostPaused, CrawlStopping, sx.StopDownload)):
+    if isinstance(exc, (PrivateHostRefused, PageBudgetExhausted, HostPaused, CrawlStopping, SlowPageDeferred,
+                        sx.StopDownload)):
         return None  # counted where they happen (middleware, content-type filter)
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
