@@ -1,9 +1,10 @@
 """A page slower than download_timeout never holds the crawl, nor the source's next scheduled crawl.
 
-`SlowPageRetry` (downloader middleware, listed after PoliteRetry so that it sees timeouts first): a request that
-timed out is retried once per crawl, and later: at the lowest priority, behind every other request, not in a row
-as Scrapy's retry would (two retries of a 30 s page kept a crawl running 111 s, and the daemon coalesced the
-source's next two crawls away). Timeouts still count towards pausing a failing host (PoliteRetry).
+`SlowPageRetry` (downloader middleware, listed after PoliteRetry so that it sees timeouts first): a request
+that timed out is retried once per crawl (none with max_retries = 0), and later: at the lowest priority, behind
+every other request, not in a row as Scrapy's retry would (two retries of a 30 s page kept a crawl running 111 s,
+and the daemon coalesced the source's next two crawls away). Timeouts still count towards pausing a failing host
+(PoliteRetry).
 
 When the retry comes up and could not end (download_timeout) before SCHEDULE_SHARE of the time until the
 source's next scheduled crawl (NEWSINGEST_NEXT_CRAWL_SECONDS, set by crawler/runner.py for the daemon's crawls;
@@ -54,6 +55,8 @@ class SlowPageRetry:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.timeout = crawler.settings.getfloat("DOWNLOAD_TIMEOUT", 180.0)
+        # max_retries = 0: no retry at all, timeouts included (PoliteRetry then only counts the failure).
+        self.enabled = crawler.settings.getbool("RETRY_ENABLED", True) and crawler.settings.getint("RETRY_TIMES", 2) > 0
         next_crawl = crawler.settings.getfloat(NEXT_CRAWL_SETTING, 0.0)
         self.next_crawl = next_crawl if next_crawl > 0 else None
         self.deadline = time.monotonic() + SCHEDULE_SHARE * next_crawl if next_crawl > 0 else None
@@ -79,7 +82,8 @@ class SlowPageRetry:
         raise SlowPageDeferred("a timed-out page is left for the next crawl")
 
     def process_exception(self, request: Request, exception: Exception) -> Any:
-        if not isinstance(exception, TIMEOUTS) or request.meta.get("dont_retry") or self._robots_txt(request):
+        if (not self.enabled or not isinstance(exception, TIMEOUTS) or request.meta.get("dont_retry")
+                or self._robots_txt(request)):
             return None
         # Whatever happens next, PoliteRetry must not retry it at once.
         request.meta["dont_retry"] = True

@@ -1,7 +1,9 @@
 """The one generic news spider: discovers article pages of one configured `Source` and yields `Page`s.
 
 Discovery: the source's feeds, its sitemaps (and those announced in robots.txt when it has
-start URLs), and link following from its start URLs through sections and archive pagination.
+start URLs: read from the robots middleware's fetch, signal ROBOTS_TXT_READ, so robots.txt is fetched once
+per host), and link following from its start URLs through sections and archive pagination. Pages an earlier
+crawl left over (a timed-out page deferred to keep the schedule, crawler/slow_pages.py) are requested first.
 Every fetched HTML page is classified cheaply (crawler.discovery.classify_page); candidate
 articles are yielded as `crawler.records.Page`, index pages feed link following (and those that are
 indexes by their declared type only, such as og:type=website, are yielded too: extraction decides).
