@@ -11,7 +11,9 @@ import pytest
 from conftest import write_config
 from newssite import NewsSite, build_articles
 from test_crawl import source_block
+from test_daemon import Daemon
 from test_politeness import events
+from test_runs import config_with
 
 from crawler.fetch_state import LEFT_OVER_CRAWLS, FetchStateBook, RevisitPolicy
 from crawler.runner import seconds_to_next_crawl
@@ -95,3 +97,19 @@ def test_a_page_left_over_three_crawls_in_a_row_is_then_a_failed_page():
 def test_a_cron_sources_next_crawl_is_counted_from_its_next_firing():
     source = Source(name="s", feeds=("http://news.invalid/feed.xml",), cron="*/20 * * * *")
     assert seconds_to_next_crawl(source, datetime(2026, 3, 2, 10, 5, tzinfo=UTC)) == 15 * 60
+
+
+def test_a_slow_page_never_makes_the_daemon_skip_the_sources_next_crawl(site, db, database_url, tmp_path, data_dir):
+    site.slow_paths[newest(site)] = SLOW_SECONDS
+    # Every 2.4 s: a page timing out after 1 s and retried at once twice (Scrapy's way) would take 4 s and more.
+    sources = source_block("feed", feeds=[site.url("/feeds/rss.xml")], interval="2.4s")
+    daemon = Daemon.start(config_with(tmp_path, data_dir, "[load]\ninterval = 1\n" + sources, **TIMEOUT),
+                          data_dir, database_url)
+    try:
+        daemon.wait_for_event("crawl_ended", count=3, timeout=60)
+    finally:
+        daemon.stop()
+        daemon.kill()
+    names = [e.get("event") for e in daemon.events()]
+    # The first crawl may start late (the crawl engine starting): counted from its end.
+    assert "run_coalesced" not in names[names.index("crawl_ended"):]
