@@ -29,6 +29,7 @@ from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import exceptions as sx
@@ -153,7 +154,8 @@ class NewsSpider(scrapy.Spider):
         # Decompressing a gzipped sitemap or feed must obey the same limit as a download.
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
         if spider.source.start_urls and not spider.urls:
-            spider._robots_wanted = {robots_url(u) for u in (*spider.source.start_urls, *spider.source.feeds)}
+            spider._robots_wanted = {_robots_key(robots_url(u)) for u in (*spider.source.start_urls,
+                                                                          *spider.source.feeds)}
             # The robots middleware fetches each host's robots.txt before its first request: its body comes
             # here, so robots.txt is fetched once per host (the spider fetches it only when robots are ignored).
             crawler.signals.connect(spider.robots_txt_read, signal=ROBOTS_TXT_READ)
@@ -213,7 +215,8 @@ class NewsSpider(scrapy.Spider):
                 yield self._document_request(url, self.parse_sitemap)
         if source.start_urls:
             # With robots.txt obeyed, the robots middleware's fetch serves (robots_txt_read).
-            own_fetch = () if self.settings.getbool("ROBOTSTXT_OBEY") else sorted(self._robots_wanted)
+            own_fetch = () if self.settings.getbool("ROBOTSTXT_OBEY") else dict.fromkeys(
+                robots_url(u) for u in (*source.start_urls, *source.feeds))
             for url in own_fetch:
                 # A missing robots.txt is normal, so every status comes to the callback.
                 yield Request(
@@ -240,9 +243,10 @@ class NewsSpider(scrapy.Spider):
 
     def robots_txt_read(self, body: bytes, url: str, base_url: str) -> None:
         """The robots middleware read a host's robots.txt (2xx): the sitemaps it announces are discovery's."""
-        if url not in self._robots_wanted or self.crawler.engine is None:
+        key = _robots_key(url)
+        if key not in self._robots_wanted or self.crawler.engine is None:
             return
-        self._robots_wanted.discard(url)
+        self._robots_wanted.discard(key)
         for request in self._robots_sitemap_requests(body, base_url):
             self.crawler.engine.crawl(request)
 
@@ -578,6 +582,20 @@ class NewsSpider(scrapy.Spider):
         headers = self._conditional(url, meta) if via != "url" else {}
         return Request(url, callback=self.parse_page, errback=self.on_error, priority=priority, meta=meta,
                        headers=headers or None)
+
+
+def _robots_key(url: str) -> str:
+    """A robots.txt URL as the robots middleware spells it and as configured compare equal."""
+    parts = urlsplit(url.lower())
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    netloc = parts.hostname or ""
+    try:
+        port = parts.port
+    except ValueError:  # not a port: compared as written
+        return url.lower()
+    if port is not None and port != default:
+        netloc += f":{port}"
+    return f"{parts.scheme}://{netloc}/robots.txt"
 
 
 def _is_html(response: Response) -> bool:
