@@ -129,7 +129,7 @@ class CrawlEngine:
             # distributed mode joining the source's frontier in Redis.
             previous = await asyncio.to_thread(previous_fetch_state, self.config, source)
             settings = await asyncio.to_thread(crawl_settings, self.config, source, run_id, progress="log",
-                                               robots_reuse=_ROBOTS_REUSE)
+                                               robots_reuse=_ROBOTS_REUSE, scheduled=True)
             crawler = Crawler(NewsSpider, Settings(settings))
             crawler.extractor_pool = self.pool  # read by the pipeline (crawler/pipelines.py)
             self._crawlers[run_id] = crawler

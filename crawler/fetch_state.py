@@ -34,6 +34,10 @@ Feeds found announced on start pages are marked (DISCOVERED_FEED_STATUS) so that
 without rediscovering them. URLs are keyed by state_key, the spider's URL identity (crawler/urls.py); rows
 stored under an older spelling are re-keyed when read (keyed_states).
 
+Left over (`left_over`): a page a crawl gave up on to keep the source's schedule (a timed-out page whose retry
+would have held the next crawl, crawler/slow_pages.py) gets status left_over:<reason>; the next crawl requests
+it first (`left_over_urls`), for LEFT_OVER_CRAWLS crawls in a row, after which it is a failed page like any other.
+
 This module touches the spool's state/ directory and, in `load_previous`, reads the database.
 """
 
@@ -67,6 +71,8 @@ SITEMAP_INDEX_STATUS = "sitemap_index"
 # A feed the spider found announced on a start page (<link rel=alternate>): read again in later crawls
 # even when that page answers 304 and so announces nothing.
 DISCOVERED_FEED_STATUS = "discovered_feed"
+LEFT_OVER_STATUS = "left_over:"  # + reason
+LEFT_OVER_CRAWLS = 3  # crawls in a row that may leave a page over before it counts as failed
 
 def state_key(url: str) -> str:
     """The fetch-state identity of a URL: the spider's (crawler/urls.py), so that a page has one state
@@ -247,6 +253,11 @@ class FetchStateBook:
         """Feeds found on the source's pages in earlier crawls (and not failing since)."""
         return [url for url, state in self.previous.items() if state.status == DISCOVERED_FEED_STATUS]
 
+    def left_over_urls(self) -> list[str]:
+        """Pages an earlier crawl left over (left_over): this crawl requests them first."""
+        return [url for url, state in self.previous.items()
+                if state.status.startswith(LEFT_OVER_STATUS) and state.kind != KIND_DOCUMENT]
+
     def conditional_headers(self, url: str) -> dict[str, str]:
         state = self.previous.get(state_key(url))
         if state is None or state.consecutive_failures or state.status == SITEMAP_INDEX_STATUS:
@@ -346,6 +357,18 @@ class FetchStateBook:
         state.status = f"error:{kind}"
         backoff = min(self.policy.max_interval, self.policy.min_interval * 2 ** (state.consecutive_failures - 1))
         state.next_due_at = now + timedelta(seconds=backoff)
+
+    def left_over(self, url: str, reason: str, now: datetime) -> bool:
+        """This crawl gave up on the page to keep the schedule; True while it stays left over for the next crawl,
+        False once it has been left over LEFT_OVER_CRAWLS times in a row (then a failure, with its backoff)."""
+        state = self._update(url, None, now)
+        if state.consecutive_failures >= LEFT_OVER_CRAWLS:
+            self.failure(url, reason, now)
+            return False
+        state.consecutive_failures += 1
+        state.status = LEFT_OVER_STATUS + reason
+        state.next_due_at = now
+        return True
 
     def _settle(self, state: FetchState, changed: bool, now: datetime) -> None:
         state.revisit_seconds = self.policy.next_interval(state.revisit_seconds, changed)

@@ -3,7 +3,9 @@ Scrapy's middleware), Crawl-delay, Retry-After, exponential backoff, pausing a h
 failing, refusing bodies we do not parse, and a graceful stop that does not wait for delays.
 
 - `RobotsTxt` (replaces Scrapy's RobotsTxtMiddleware): see its docstring for the bug it fixes.
-  It also reads only the first ROBOTS_TXT_MAX_BYTES of a robots.txt, as Google does.
+  It also reads only the first ROBOTS_TXT_MAX_BYTES of a robots.txt, as Google does, and hands each
+  robots.txt it read to whoever listens (signal ROBOTS_TXT_READ: the spider takes its Sitemap: lines), so a
+  host's robots.txt is fetched once per crawl.
 - `CrawlDelay` (downloader middleware): Scrapy parses robots.txt (Protego) but ignores its
   Crawl-delay; this applies it to the host's download slot, without jitter, and re-asserts it
   after AutoThrottle adjusts the slot. A Crawl-delay over NEWSINGEST_MAX_CRAWL_DELAY pauses the
@@ -11,7 +13,8 @@ failing, refusing bodies we do not parse, and a graceful stop that does not wait
 - `PoliteRetry` (replaces Scrapy's RetryMiddleware): 429 and 503 wait for Retry-After; other
   retryable failures back off exponentially; both pause the whole host (its download slot), not
   only the retried request. After NEWSINGEST_HOST_FAILURE_LIMIT consecutive failures a host is
-  paused for the rest of the run: `host_paused` warning, stat newsingest/errors/host_paused.
+  paused for the rest of the run: `host_paused` warning, stat newsingest/errors/host_paused. Timed-out
+  pages are retried by crawler/slow_pages.py (once, last), which counts them here as host failures.
 - `ContentTypeFilter` (listed as a downloader middleware, it only connects the headers_received
   signal): stops a download once its headers show a type we never parse (PDF, images, video ...),
   so only the headers cross the wire.
@@ -64,6 +67,9 @@ STAT_ROBOTS_REUSED = "newsingest/robots_txt_reused"
 # fetches its own. Kept: 2xx answers, and 4xx ones (no rules: all allowed) but 429, which says "slow down".
 ROBOTS_REUSE_SETTING = "NEWSINGEST_ROBOTS_REUSE_SECONDS"
 _ROBOTS_REUSE_MAX_BYTES = 64 * 1024 * 1024  # bodies kept at once, over every host; the oldest go first
+# Signal sent once per host and crawl with a robots.txt that answered 2xx (fetched, or reused from an earlier
+# crawl): body (bytes, as read), url (scheme://netloc/robots.txt, as asked for), base_url (where it was served).
+ROBOTS_TXT_READ = object()
 
 
 class _ReusableRobots:
@@ -73,19 +79,20 @@ class _ReusableRobots:
     def __init__(self, max_bytes: int):
         self.max_bytes = max_bytes
         self.bytes = 0
-        self._entries: dict[str, tuple[float, bytes]] = {}  # netloc -> (time.monotonic() read, body)
+        # netloc -> (time.monotonic() read, body, status)
+        self._entries: dict[str, tuple[float, bytes, int]] = {}
 
-    def get(self, netloc: str, max_age: float) -> bytes | None:
+    def get(self, netloc: str, max_age: float) -> tuple[bytes, int] | None:
         entry = self._entries.get(netloc)
         if entry is None or time.monotonic() - entry[0] >= max_age:
             return None
-        return entry[1]
+        return entry[1], entry[2]
 
-    def put(self, netloc: str, body: bytes) -> None:
+    def put(self, netloc: str, body: bytes, status: int = 200) -> None:
         self._drop(netloc)
         while self._entries and self.bytes + len(body) > self.max_bytes:
             self._drop(next(iter(self._entries)))
-        self._entries[netloc] = (time.monotonic(), body)
+        self._entries[netloc] = (time.monotonic(), body, status)
         self.bytes += len(body)
 
     def _drop(self, netloc: str) -> None:
@@ -179,19 +186,29 @@ class RobotsTxt(RobotsTxtMiddleware):
         await super()._parse_robots(response, netloc, request)
         status = response.status
         if self.reuse_seconds and (200 <= status < 300 or (400 <= status < 500 and status != 429)):
-            _reusable_robots.put(netloc, response.body)
+            _reusable_robots.put(netloc, response.body, status)
+        if 200 <= status < 300:
+            await self._announce(response.body, urlparse_cached(request).scheme, netloc, response.url)
+
+    async def _announce(self, body: bytes, scheme: str, netloc: str, base_url: str) -> None:
+        await self.crawler.signals.send_catch_log_async(signal=ROBOTS_TXT_READ, body=body,
+                                                        url=f"{scheme}://{netloc}/robots.txt", base_url=base_url)
 
     async def robot_parser(self, request: Request) -> Any:
         netloc = urlparse_cached(request).netloc
         if self.reuse_seconds and netloc not in self._parsers:
-            body = _reusable_robots.get(netloc, self.reuse_seconds)
-            if body is not None:
+            reused = _reusable_robots.get(netloc, self.reuse_seconds)
+            if reused is not None:
+                body, status = reused
                 parser = build_from_crawler(self._parserimpl, self.crawler, body)
                 self._parsers[netloc] = parser
                 self.crawler.stats.inc_value(STAT_ROBOTS_REUSED)
-                # As for a fetched one: CrawlDelay applies the host's Crawl-delay.
+                # As for a fetched one: CrawlDelay applies the host's Crawl-delay, the spider reads its sitemaps.
                 await self.crawler.signals.send_catch_log_async(signal=signals.robots_parsed,
                                                                 robotparser=parser, request=request)
+                if 200 <= status < 300:
+                    scheme = urlparse_cached(request).scheme
+                    await self._announce(body, scheme, netloc, f"{scheme}://{netloc}/robots.txt")
         parser = await super().robot_parser(request)
         if parser is None:
             cached = self._parsers.get(urlparse_cached(request).netloc)
@@ -314,7 +331,7 @@ class PoliteRetry(RetryMiddleware):
                     # A site asking us to stay away for longer than we are willing to wait: respect it for the run.
                     self.pause_host(host, reason=f"retry_after_{_whole_seconds(wait)}s")
                     return response
-        if self._failed(host, reason):
+        if self.record_failure(host, reason):
             return response
         retry = self._retry(request, reason)
         if retry is None:
@@ -326,7 +343,7 @@ class PoliteRetry(RetryMiddleware):
         if not isinstance(exception, self.exceptions_to_retry) or request.meta.get("dont_retry", False):
             return None
         host = _host(request)
-        if self._failed(host, type(exception).__name__):
+        if self.record_failure(host, type(exception).__name__):
             return None
         retry = self._retry(request, exception)
         if retry is not None:
@@ -340,7 +357,7 @@ class PoliteRetry(RetryMiddleware):
         if retry_after > 0:
             pause_slot(self.crawler, request, retry_after)
 
-    def _failed(self, host: str, reason: str) -> bool:
+    def record_failure(self, host: str, reason: str) -> bool:
         """Count a failure; True when the host is now paused for the run."""
         count = self.failures.get(host, 0) + 1
         self.failures[host] = count

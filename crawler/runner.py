@@ -27,6 +27,7 @@ from crawler.middlewares import STAT_DOCUMENTS_FETCHED, STAT_PAGES_FETCHED
 from crawler.pipelines import STAT_NO_AUTHOR, STAT_NO_DATE, STAT_SHORT_BODY
 from crawler.politeness import ROBOTS_REUSE_SETTING
 from crawler.settings import ARCHIVE_DIR_SETTING, URL_AS_ARTICLE_SETTING, scrapy_settings
+from crawler.slow_pages import NEXT_CRAWL_SETTING
 from crawler.spiders.news import STAT_FETCH_FAILURES, NewsSpider
 from crawler.spool import write_run_summary
 from ingest.config import Config, CrawlSettings, Source
@@ -95,11 +96,27 @@ def site_source(url: str, crawl: CrawlSettings, allow_private_hosts: bool) -> So
                   allow_private_hosts=True if allow_private_hosts else crawl.allow_private_hosts)
 
 
+
+def seconds_to_next_crawl(source: Source, now: datetime | None = None) -> float:
+    """Seconds from now until the daemon's next scheduled crawl of `source` (its cron expression's next
+    firing, else its interval); 0 when the schedule never fires again."""
+    if not source.cron:
+        return source.interval
+    from apscheduler.triggers.cron import CronTrigger
+
+    now = now or datetime.now(UTC)
+    following = CronTrigger.from_crontab(source.cron, timezone=UTC).get_next_fire_time(None, now)
+    return max(0.0, (following - now).total_seconds()) if following is not None else 0.0
+
+
+
 def crawl_settings(config: Config, source: Source, run_id: str, urls: list[str] | None = None,
-                   progress: str = "off", robots_reuse: float = 0.0, as_article: bool = False) -> dict:
+                   progress: str = "off", robots_reuse: float = 0.0, as_article: bool = False,
+                   scheduled: bool = False) -> dict:
     """The Scrapy settings of one crawl of `source` (or exactly `urls`), its pipeline and extensions included.
     `robots_reuse`: seconds a robots.txt parsed by an earlier crawl of this process stays good for this one.
-    `as_article`: store the `urls` as articles even where they mark themselves as index pages."""
+    `as_article`: store the `urls` as articles even where they mark themselves as index pages.
+    `scheduled`: a crawl of the daemon, which must not run into the source's next scheduled crawl."""
     settings = scrapy_settings(config.crawl, source)
     settings.update(
         {
@@ -118,6 +135,7 @@ def crawl_settings(config: Config, source: Source, run_id: str, urls: list[str] 
             ARCHIVE_DIR_SETTING: str(config.data_dir / "archive") if config.crawl.archive else "",
             ROBOTS_REUSE_SETTING: robots_reuse,
             URL_AS_ARTICLE_SETTING: bool(urls) and as_article,
+            NEXT_CRAWL_SETTING: seconds_to_next_crawl(source) if scheduled and not urls else 0.0,
         }
     )
     if config.crawl.redis_url and not urls:
@@ -150,7 +168,9 @@ def run_crawl(
     """Crawl `source` (or exactly `urls`) into the spool. `progress`: "display" (a status line on a
     terminal), "log" (periodic crawl_progress events) or "off". `as_article`: see crawl_settings."""
     run_id = run_id or uuid.uuid4().hex
-    settings = crawl_settings(config, source, run_id, urls, progress, as_article=as_article)
+    # A daemon's crawl (crawl_engine = "process") comes with its daemon id.
+    settings = crawl_settings(config, source, run_id, urls, progress, as_article=as_article,
+                              scheduled=daemon_id is not None)
     previous = previous_fetch_state(config, source, urls)
     structlog.contextvars.bind_contextvars(run_id=run_id, source=source.name)
     started_at = datetime.now(UTC)

@@ -97,6 +97,8 @@ def scrapy_settings(crawl: CrawlSettings, source: Source) -> dict[str, Any]:
             "crawler.politeness.ContentTypeFilter": 106,
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawler.politeness.PoliteRetry": 550,
+            # Sees timeouts before PoliteRetry: retried once, last, and not when it would hold the next crawl.
+            "crawler.slow_pages.SlowPageRetry": 560,
             # Last before the download slot: nothing awaits between its check and the slot queue.
             "crawler.politeness.StopPromptly": 990,
         },

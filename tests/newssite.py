@@ -920,6 +920,8 @@ class NewsSite:
         # running while the test does something beside it.
         self.articles_released = threading.Event()
         self.articles_released.set()
+        # path -> seconds the page takes to answer (each request on its own: other pages are not held)
+        self.slow_paths: dict[str, float] = {}
         # Politeness and limits fixtures (off unless a test sets them):
         self.crawl_delay: float | None = None  # robots.txt Crawl-delay
         self.extra_links: list[str] = []  # more links on the homepage (e.g. HUGE_PATH, PDF_PATH)
@@ -1075,6 +1077,9 @@ def _make_handler(site: NewsSite) -> type[BaseHTTPRequestHandler]:
                     time.sleep(site.article_delay)
             if site.article_at(self.path) is not None:
                 site.articles_released.wait(60)
+            slow = site.slow_paths.get(urlsplit(self.path).path)
+            if slow:
+                time.sleep(min(slow, 60.0))
             bare = urlsplit(self.path).path
             with site._lock:
                 queued = site.busy.get(bare)

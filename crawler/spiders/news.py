@@ -1,11 +1,13 @@
 """The one generic news spider: discovers article pages of one configured `Source` and yields `Page`s.
 
 Discovery: the source's feeds, its sitemaps (and those announced in robots.txt when it has
-start URLs), the feeds its start pages and the index pages one hop from them announce in
+start URLs: read from the robots middleware's fetch, signal ROBOTS_TXT_READ, so robots.txt is fetched once
+per host), the feeds its start pages and the index pages one hop from them announce in
 <link rel=alternate> (capped per crawl, remembered in the fetch state), and link following from its
 start URLs through sections and archive pagination. Every URL is normalised (crawler/urls.py) before
 the seen-set and its request. An AMP page is not extracted: its canonical URL is fetched instead, the
-AMP page standing in under that URL if the fetch fails.
+AMP page standing in under that URL if the fetch fails. Pages an earlier crawl left over (a timed-out
+page deferred to keep the schedule, crawler/slow_pages.py) are requested first.
 Every fetched HTML page is classified cheaply (crawler.discovery.classify_page); candidate
 articles are yielded as `crawler.records.Page`, index pages feed link following (and those that are
 indexes by their declared type only, such as og:type=website, are yielded too: extraction decides).
@@ -77,7 +79,7 @@ from crawler.fetch_state import (
 )
 from crawler.interstitial import stand_in_reason
 from crawler.middlewares import DOCUMENT_META, STAT_PAGES_FETCHED, PageBudgetExhausted, PrivateHostRefused
-from crawler.politeness import CrawlStopping, HostPaused
+from crawler.politeness import ROBOTS_TXT_READ, CrawlStopping, HostPaused
 from crawler.records import Page
 from crawler.settings import (
     ARCHIVE_DIR_SETTING,
@@ -91,6 +93,7 @@ from crawler.settings import (
     REVISIT_WINDOW_SETTING,
     URL_AS_ARTICLE_SETTING,
 )
+from crawler.slow_pages import SlowPageDeferred
 from ingest.config import Source
 
 STAT_CANDIDATES = "newsingest/candidates"
@@ -114,6 +117,7 @@ LIMIT_KINDS = frozenset({"too_large", "timeout", "max_redirects"})
 
 # Scheduler priorities (higher first): discovery documents, then feed entries (newest news),
 # then sitemap entries (newest first), then links breadth-first (minus the hop count).
+PRIORITY_LEFT_OVER = 40  # pages an earlier crawl left over (a timed-out page deferred to keep the schedule)
 PRIORITY_DOCUMENT = 30
 PRIORITY_FEED_ENTRY = 20
 PRIORITY_SITEMAP_ENTRY = 10
@@ -166,6 +170,8 @@ class NewsSpider(scrapy.Spider):
         self._cap_logged = False
         self._discovered_documents = 0
         self._discovered_feeds = 0
+        # robots.txt URLs whose Sitemap: lines discovery reads: the hosts of the start URLs and feeds.
+        self._robots_wanted: set[str] = set()
         self.max_discovered_documents = max(DOCUMENT_CAP_MIN, int(source.max_pages * DOCUMENT_CAP_FRACTION))
         self._rechecked = 0
         self.max_rechecks = recheck_cap(source.max_pages)
@@ -177,6 +183,12 @@ class NewsSpider(scrapy.Spider):
         spider.max_hops = settings.getint(MAX_LINK_DEPTH_SETTING, DEFAULT_MAX_LINK_DEPTH)
         # Decompressing a gzipped sitemap or feed must obey the same limit as a download.
         spider.max_size = settings.getint("DOWNLOAD_MAXSIZE", 0)
+        if spider.source.start_urls and not spider.urls:
+            spider._robots_wanted = {url_key(robots_url(u)) for u in (*spider.source.start_urls,
+                                                                       *spider.source.feeds)}
+            # The robots middleware fetches each host's robots.txt before its first request: its body comes
+            # here, so robots.txt is fetched once per host (the spider fetches it only when robots are ignored).
+            crawler.signals.connect(spider.robots_txt_read, signal=ROBOTS_TXT_READ)
         if settings.getbool(INCREMENTAL_SETTING, False):
             policy = RevisitPolicy(
                 window=settings.getfloat(REVISIT_WINDOW_SETTING, 48 * 3600.0),
@@ -225,6 +237,7 @@ class NewsSpider(scrapy.Spider):
                 if request is not None:
                     yield request
             return
+        yield from self._left_over_requests()
         for url in source.feeds:
             if self._mark(url):
                 yield self._document_request(url, self.parse_feed)
@@ -239,9 +252,11 @@ class NewsSpider(scrapy.Spider):
                 if request is not None:
                     yield request
         if source.start_urls:
-            for url in dict.fromkeys(robots_url(url_key(u)) for u in (*source.start_urls, *source.feeds)):
-                # Our own fetch (the robots middleware keeps its parse to itself); a missing
-                # robots.txt is normal, so every status comes to the callback.
+            # With robots.txt obeyed, the robots middleware's fetch serves (robots_txt_read).
+            own_fetch = () if self.settings.getbool("ROBOTSTXT_OBEY") else dict.fromkeys(
+                robots_url(url_key(u)) for u in (*source.start_urls, *source.feeds))
+            for url in own_fetch:
+                # A missing robots.txt is normal, so every status comes to the callback.
                 yield Request(
                     url,
                     callback=self.parse_robots,
@@ -254,14 +269,34 @@ class NewsSpider(scrapy.Spider):
                 if request is not None and self._mark(url):
                     yield request
 
+    def _left_over_requests(self) -> Iterator[Request]:
+        for url in self.fetch_states.left_over_urls() if self.fetch_states is not None else ():
+            if self.url_filter.allows_page(url) and self._mark(url):
+                request = self._page_request(url, via="link", hops=1, priority=PRIORITY_LEFT_OVER)
+                if request is None:
+                    return
+                yield request
+
     # ------------------------------------------------------------------ discovery documents
+
+    def robots_txt_read(self, body: bytes, url: str, base_url: str) -> None:
+        """The robots middleware read a host's robots.txt (2xx): the sitemaps it announces are discovery's."""
+        key = url_key(url)
+        if key not in self._robots_wanted or self.crawler.engine is None:
+            return
+        self._robots_wanted.discard(key)
+        for request in self._robots_sitemap_requests(body, base_url):
+            self.crawler.engine.crawl(request)
 
     def parse_robots(self, response: Response) -> Iterator[Request]:
         if response.status != 200:
             return
-        for url in robots_sitemaps(response.body, response.url):
+        yield from self._robots_sitemap_requests(response.body, response.url)
+
+    def _robots_sitemap_requests(self, body: bytes, robots_txt_url: str) -> Iterator[Request]:
+        for url in robots_sitemaps(body, robots_txt_url):
             if self.url_filter.allows_document(url) and self._mark(url):
-                self.logger.debug("robots_sitemap", extra={"url": url, "robots_url": response.url})
+                self.logger.debug("robots_sitemap", extra={"url": url, "robots_url": robots_txt_url})
                 request = self._discovered_document_request(url, self.parse_sitemap)
                 if request is None:
                     return
@@ -599,6 +634,11 @@ class NewsSpider(scrapy.Spider):
                 # Refused all the same: a site that challenges every request must not look healthy.
                 self.crawler.stats.inc_value(STAT_FETCH_FAILURES)
                 return
+        if isinstance(exc, SlowPageDeferred) and request is not None:
+            # Not a failure: kept for the next crawl, which asks for it first.
+            if self.fetch_states is not None and not request.meta.get(DOCUMENT_META):
+                self.fetch_states.left_over(request.url, "timeout", datetime.now(UTC))
+            return
         kind = error_kind(exc)
         if kind is None:
             return
@@ -716,7 +756,8 @@ def _is_html(response: Response) -> bool:
 
 def error_kind(exc: BaseException) -> str | None:
     """A short stat name for a failed request; None for refusals already counted by a middleware."""
-    if isinstance(exc, (PrivateHostRefused, PageBudgetExhausted, HostPaused, CrawlStopping, sx.StopDownload)):
+    if isinstance(exc, (PrivateHostRefused, PageBudgetExhausted, HostPaused, CrawlStopping, SlowPageDeferred,
+                        sx.StopDownload)):
         return None  # counted where they happen (middleware, content-type filter)
     if isinstance(exc, HttpError):
         return f"http_{exc.response.status}"
