@@ -47,6 +47,9 @@ class Feed:
     # Entry URL -> when the feed says the entry last changed (Atom <updated>, JSON Feed date_modified, RSS
     # atom:updated / dcterms:modified, else its publication date); entries without a readable date are absent.
     dates: dict[str, datetime] = field(default_factory=dict)
+    # The entries of `dates` whose date says when the entry last changed, not only when it was published:
+    # an unmoved publication date says nothing about a correction.
+    modified: frozenset[str] = frozenset()
 
 
 _GZIP_MAGIC = b"\x1f\x8b\x08"
@@ -109,20 +112,31 @@ def parse_feed(body: bytes, base_url: str, max_size: int = 0) -> Feed | None:
     return None
 
 
-def _feed(kind: FeedKind, entries: Iterable[tuple[str, datetime | None]]) -> Feed:
+# An entry: its URL, its date if readable, and whether that date is a modification date.
+_Entry = tuple[str, datetime | None, bool]
+
+
+def _feed(kind: FeedKind, entries: Iterable[_Entry]) -> Feed:
     entries = list(entries)
     dates: dict[str, datetime] = {}
-    for url, date in entries:
+    modified: set[str] = set()
+    for url, date, is_modified in entries:
         if date is not None and (url not in dates or date > dates[url]):
             dates[url] = date
-    return Feed(kind, _dedupe(url for url, _ in entries), dates)
+            if is_modified:
+                modified.add(url)
+            else:
+                modified.discard(url)
+    return Feed(kind, _dedupe(url for url, _, _ in entries), dates, frozenset(modified))
 
 
 # Entry dates, most specific first: a modification date says more about a correction than a publication date.
 _RSS_DATES = ("updated", "modified", "date", "pubDate")
+_MODIFIED_DATES = frozenset({"updated", "modified", "date_modified"})
 
 
-def _entry_date(element: lxml.etree._Element, names: Sequence[str]) -> datetime | None:
+def _entry_date(element: lxml.etree._Element, names: Sequence[str]) -> tuple[datetime | None, bool]:
+    """The entry's most specific readable date, and whether it is a modification date."""
     found: dict[str, str] = {}
     for child in element:
         name = _local(child.tag)
@@ -132,8 +146,8 @@ def _entry_date(element: lxml.etree._Element, names: Sequence[str]) -> datetime 
         if name in found:
             date = _parse_feed_date(found[name])
             if date is not None:
-                return date
-    return None
+                return date, name in _MODIFIED_DATES
+    return None, False
 
 
 def _parse_feed_date(value: str) -> datetime | None:
@@ -148,7 +162,7 @@ def _parse_feed_date(value: str) -> datetime | None:
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
-def _rss_links(root: lxml.etree._Element, base_url: str) -> Iterable[tuple[str, datetime | None]]:
+def _rss_links(root: lxml.etree._Element, base_url: str) -> Iterable[_Entry]:
     for item in root.iter():
         if _local(item.tag) != "item":
             continue
@@ -166,10 +180,10 @@ def _rss_links(root: lxml.etree._Element, base_url: str) -> Iterable[tuple[str, 
         if url:
             absolute = urljoin(base_url, url)
             if _is_http(absolute):
-                yield absolute, _entry_date(item, _RSS_DATES)
+                yield absolute, *_entry_date(item, _RSS_DATES)
 
 
-def _atom_links(root: lxml.etree._Element, base_url: str) -> Iterable[tuple[str, datetime | None]]:
+def _atom_links(root: lxml.etree._Element, base_url: str) -> Iterable[_Entry]:
     for entry in root:
         if _local(entry.tag) != "entry":
             continue
@@ -188,7 +202,7 @@ def _atom_links(root: lxml.etree._Element, base_url: str) -> Iterable[tuple[str,
                 if "html" in kind:
                     break
         if best and _is_http(best):
-            yield best, _entry_date(entry, ("updated", "published"))
+            yield best, *_entry_date(entry, ("updated", "published"))
 
 
 def _parse_json_feed(body: bytes, base_url: str) -> Feed | None:
@@ -206,8 +220,10 @@ def _parse_json_feed(body: bytes, base_url: str) -> Feed | None:
         if isinstance(item, dict) and isinstance(item.get("url"), str):
             absolute = urljoin(base_url, item["url"].strip())
             if _is_http(absolute):
-                date = item.get("date_modified") or item.get("date_published")
-                entries.append((absolute, _parse_w3c_datetime(date) if isinstance(date, str) else None))
+                modified = isinstance(item.get("date_modified"), str)
+                date = item.get("date_modified") if modified else item.get("date_published")
+                parsed = _parse_w3c_datetime(date) if isinstance(date, str) else None
+                entries.append((absolute, parsed, modified and parsed is not None))
     return _feed(FeedKind.JSON, entries)
 
 

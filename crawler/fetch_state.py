@@ -106,6 +106,9 @@ class FetchState:
     redirect_to: str | None = None  # status "redirect": the state key of where the redirects ended
     listed_at: datetime | None = None  # latest change date a feed or sitemap gave for this URL
     change_seconds: float | None = None  # articles: age of the version replaced at the last change
+    # Index pages: the pagination links on the page when last read in full (at most MAX_NEXT_PAGES),
+    # followed when it answers 304.
+    next_pages: list[str] | None = None
 
     _DATES = ("first_fetched_at", "last_fetched_at", "last_changed_at", "next_due_at", "listed_at")
 
@@ -129,6 +132,8 @@ class FetchState:
         return cls(**values)
 
 
+# Pagination links remembered per index page: a page names its next page, sometimes a few numbered ones.
+MAX_NEXT_PAGES = 5
 # Changed articles a source needs before its interval adapts: one quick correction is an anecdote.
 ADAPT_MIN_SAMPLES = 2
 # Known articles refetched per crawl because an undated listing changed: at least this many, or a quarter
@@ -253,6 +258,11 @@ class FetchStateBook:
         """Feeds found on the source's pages in earlier crawls (and not failing since)."""
         return [url for url, state in self.previous.items() if state.status == DISCOVERED_FEED_STATUS]
 
+    def next_pages(self, url: str) -> list[str]:
+        """The pagination links an index page had when last read in full."""
+        state = self.previous.get(state_key(url))
+        return list(state.next_pages or ()) if state is not None else []
+
     def left_over_urls(self) -> list[str]:
         """Pages an earlier crawl left over (left_over): this crawl requests them first."""
         return [url for url, state in self.previous.items()
@@ -346,6 +356,10 @@ class FetchStateBook:
             state.status = "redirect"
             state.redirect_to = goal
             state.consecutive_failures = 0
+
+    def pagination(self, url: str, links: Iterable[str]) -> None:
+        """The pagination links of an index page read in full (replacing the earlier ones)."""
+        self._note(state_key(url)).next_pages = sorted(links)[:MAX_NEXT_PAGES] or None
 
     def status(self, url: str, status: str, now: datetime, kind: str | None = None) -> None:
         state = self._update(url, kind, now)

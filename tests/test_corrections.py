@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from newssite import NewsSite, build_articles
+from plain_pages import article_html, homepage_html, serve, serve_plain_site
 from test_crawl import source_block
 from test_incremental import article_requests, crawl, stored_text
 
@@ -90,8 +91,6 @@ def test_an_article_whose_news_sitemap_lastmod_moved_is_refetched_even_when_the_
     assert stored_text(state_db, site.url(article.path)) == text
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 open: since merging URL identity and feed discovery, a changed "
-                   "undated listing no longer leads to its known articles being refetched")
 def test_a_listing_page_that_changed_has_its_known_articles_refetched_conditionally_and_the_correction_stored(
     site, state_db, run_cli, tmp_path, data_dir
 ):
@@ -105,6 +104,57 @@ def test_a_listing_page_that_changed_has_its_known_articles_refetched_conditiona
     for other in site.articles:
         if other.path != article.path:
             assert site.statuses(other.path) == [304], other.path
+
+
+def test_an_rss_entry_whose_description_changed_under_an_unmoved_pubdate_has_the_correction_stored(
+    site, state_db, run_cli, tmp_path, data_dir
+):
+    # RSS dates an item by its publication only: the changed feed is the signal, as an undated listing is.
+    source = source_block("news", feeds=[site.url("/feeds/rss.xml")])
+    crawl(run_cli, tmp_path, data_dir, state_db, source)
+    article, text = correct(site, 1, first_paragraph=True)
+
+    crawl(run_cli, tmp_path, data_dir, state_db, source)
+    assert stored_text(state_db, site.url(article.path)) == text
+
+
+def test_a_correction_listed_only_on_an_older_page_of_an_unchanged_section_is_stored(
+    state_db, run_cli, tmp_path, data_dir
+):
+    with NewsSite(articles=build_articles(4)) as site:
+        site.custom_etags = True
+        urls = site.article_urls()
+
+        def section_pages(teaser: str = "") -> None:
+            next_page = '<link rel="next" href="/section/news/page/2/">'
+            serve(site, "/section/news/", homepage_html(urls[:2], head=next_page))
+            serve(site, "/section/news/page/2/", homepage_html(urls[2:]).replace("</ul>", f"</ul>{teaser}"))
+
+        serve_plain_site(site, homepage_html([site.url("/section/news/")]))
+        section_pages()
+        source = source_block("news", start_urls=[site.url("/")])
+        crawl(run_cli, tmp_path, data_dir, state_db, source)
+        _, text = correct(site, 3, first_paragraph=True)
+        article = site.articles[3]
+        serve(site, article.path, article_html(article, site.url(article.path)))
+        section_pages(teaser="<p>Corrected.</p>")
+        site.responses.clear()
+
+        crawl(run_cli, tmp_path, data_dir, state_db, source)
+        assert site.statuses("/section/news/") == [304]
+        assert stored_text(state_db, site.url(article.path)) == text
+
+
+def test_feeds_say_which_entry_dates_are_change_dates():
+    rss = (b'<rss version="2.0" xmlns:atom="http://www.w3.org/2005/Atom"><channel>'
+           b"<item><link>https://n.example/a</link><pubDate>Fri, 20 Nov 2026 09:00:00 +0000</pubDate></item>"
+           b"<item><link>https://n.example/b</link><atom:updated>2026-11-20T10:00:00Z</atom:updated></item>"
+           b"</channel></rss>")
+    assert parse_feed(rss, "https://n.example/rss").modified == {"https://n.example/b"}
+    json_feed = (b'{"version": "https://jsonfeed.org/version/1.1", "items": ['
+                 b'{"url": "https://n.example/c", "date_published": "2026-11-20T08:00:00Z"},'
+                 b'{"url": "https://n.example/d", "date_modified": "2026-11-20T08:05:00Z"}]}')
+    assert parse_feed(json_feed, "https://n.example/feed.json").modified == {"https://n.example/d"}
 
 
 def test_a_listed_date_in_the_future_refetches_the_article_once_not_on_every_crawl():

@@ -105,17 +105,18 @@ def test_at_most_ten_discovered_feeds_are_read_per_crawl(db, run_cli, tmp_path, 
 
 
 
-def test_discovered_feed_is_read_again_when_the_homepage_is_unchanged(db, run_cli, tmp_path, data_dir):
+def test_a_feed_found_on_a_section_page_is_read_again_when_that_page_is_unchanged(db, run_cli, tmp_path, data_dir):
     with NewsSite(articles=build_articles(4)) as site:
         site.custom_etags = True
         urls = site.article_urls()
-        serve_plain_site(site, homepage_html(urls[:1], head=alternate("/news/rss/")))
+        serve_plain_site(site, homepage_html([site.url("/section/news/")]))
+        serve(site, "/section/news/", homepage_html(urls[:1], head=alternate("/news/rss/")))
         serve(site, "/news/rss/", rss_xml(urls[:2]), RSS)
         crawl(run_cli, tmp_path, data_dir, site, start_urls=[site.url("/")])
         apply_fetch_states(db, data_dir / "spool")
-        serve(site, "/news/rss/", rss_xml(urls), RSS)  # two new stories, the homepage as it was
+        serve(site, "/news/rss/", rss_xml(urls), RSS)  # two new stories, the section page as it was
         site.responses.clear()
 
         crawl(run_cli, tmp_path, data_dir, site, start_urls=[site.url("/")])
-        assert site.statuses("/") == [304]
+        assert site.statuses("/section/news/") == [304]
         assert sorted(u for (u,) in db.execute("SELECT url FROM articles")) == sorted(urls)

@@ -65,12 +65,13 @@ def test_second_crawl_of_an_unchanged_site_is_conditional_and_fetches_no_known_a
 
     crawl(run_cli, tmp_path, data_dir, state_db, source)
     assert article_requests(site) == []
-    for path in ("/feeds/rss.xml", "/sitemaps/news.xml.gz", "/sitemaps/sections.xml", "/"):
+    for path in ("/feeds/rss.xml", "/sitemaps/news.xml.gz", "/sitemaps/sections.xml", "/section/world/"):
         (request,) = site.requests_to(path)
         assert request.headers.get("if-none-match"), path
         assert site.statuses(path) == [304], path
-    # A sitemap index is small and always read in full: a 304 would hide which child sitemap changed.
+    # A sitemap index and a start page are always read in full: a 304 would hide which child changed.
     assert site.statuses("/sitemap_index.xml") == [200]
+    assert site.statuses("/") == [200]
 
 
 def test_a_changed_article_is_refetched_within_the_revisit_window(site, state_db, run_cli, tmp_path, data_dir):

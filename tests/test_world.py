@@ -101,8 +101,6 @@ def test_a_page_slower_than_the_timeout_is_tried_at_most_twice_and_last(first_cr
         assert between, "the retry came straight after the timeout"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 15 open: corrections signalled only by a changed listing or RSS "
-                   "summary are not caught yet")
 def test_corrections_are_stored_within_two_crawls_of_the_change(first_crawl):
     world = first_crawl.world
     corrected = {}

@@ -33,7 +33,7 @@ added by the caller.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
+from collections.abc import AsyncIterator, Container, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -166,6 +166,8 @@ class NewsSpider(scrapy.Spider):
         self.max_hops = DEFAULT_MAX_LINK_DEPTH
         self.max_size = 0
         self._seen: set[str] = set()
+        # Known articles seen but not requested (not due): a changed listing found later may still recheck them.
+        self._passed_over: set[str] = set()
         self._page_requests = 0
         self._cap_logged = False
         self._discovered_documents = 0
@@ -245,8 +247,8 @@ class NewsSpider(scrapy.Spider):
             if self._mark(url):
                 yield self._document_request(url, self.parse_sitemap)
         if source.start_urls and self.fetch_states is not None:
-            # Feeds found on the start pages in earlier crawls: an unchanged homepage answers 304 and
-            # announces them no more, while their entries change.
+            # Feeds found on the start pages (or the index pages near them) in earlier crawls: read even when
+            # the page announcing them is unchanged (304) or no longer fetched within the page budget.
             for url in self.fetch_states.discovered_feeds():
                 request = self._discovered_feed_request(url, None)
                 if request is not None:
@@ -317,7 +319,8 @@ class NewsSpider(scrapy.Spider):
             "feed_parsed", extra={"url": response.url, "format": str(feed.kind), "entries": len(feed.links)}
         )
         yield from self._candidate_requests(feed.links, via="feed", priority=PRIORITY_FEED_ENTRY,
-                                            lastmods=feed.dates, recheck=self._listing_changed(response.url))
+                                            lastmods=feed.dates, recheck=self._listing_changed(response.url),
+                                            change_dated=feed.modified)
 
     def parse_sitemap(self, response: Response) -> Iterator[Request]:
         if self._not_modified(response, KIND_DOCUMENT):
@@ -354,6 +357,7 @@ class NewsSpider(scrapy.Spider):
     def parse_page(self, response: Response) -> Iterator[Page | Request]:
         self._observe_redirects(response)
         if self._not_modified(response, KIND_PAGE):
+            yield from self._remembered_pagination(response)
             return
         if not _is_html(response):
             self.crawler.stats.inc_value(STAT_SKIPPED_NON_HTML)
@@ -425,15 +429,23 @@ class NewsSpider(scrapy.Spider):
             self.logger.debug(
                 "candidate_page", extra={"url": response.url, "reason": verdict.reason, "via": via}
             )
+        base = get_base_url(response)
+        next_pages = set(next_page_links(selector, base)) if is_index else set()
+        if is_index and self.fetch_states is not None:
+            self.fetch_states.pagination(response.url, next_pages)
         if not self.follow or not self._budget_left():
             return page, [], requests
-        base = get_base_url(response)
         # Archive pagination of an index page does not count as a hop: page 7 of a section
         # is as close to the homepage as page 1.
-        next_pages = set(next_page_links(selector, base)) if is_index else set()
         links = [(link, is_index and (link in next_pages or is_pagination_url(link)))
-                 for link in extract_links(selector, base) if link not in self._seen]
+                 for link in extract_links(selector, base) if link not in self._seen or link in self._passed_over]
         return page, links, requests
+
+    def _remembered_pagination(self, response: Response) -> Iterator[Request]:
+        """An unchanged (304) index page's older pages, which may have changed: followed as when it was read."""
+        if self.follow and self.fetch_states is not None and self._budget_left():
+            links = [(link, True) for link in self.fetch_states.next_pages(response.url)]
+            yield from self._follow_links(links, response.meta.get("hops", 0))
 
     def _announced_feeds(self, selector: Selector, response: Response) -> list[Request]:
         """Requests for the feeds an index page near the start pages announces (feed_links): on the source's
@@ -549,17 +561,26 @@ class NewsSpider(scrapy.Spider):
         self.logger.info("page_not_article", extra={"url": response.url, "reason": reason, "source": self.source.name})
 
     def _not_due(self, url: str, lastmod: datetime | None = None,
-                 held: list[tuple[datetime, str]] | None = None) -> bool:
+                 held: list[tuple[datetime, str]] | None = None, change_dated: bool | None = None) -> bool:
         """A known article the revisit policy does not want yet. With `held` (the links of a listing that
-        changed), one without a date of its own that may have changed with it is added there instead."""
+        changed), one whose listing gives no change date of its own (`change_dated`: by default, any date)
+        may have changed with it, and is added there instead."""
         if self.fetch_states is None or self.fetch_states.should_fetch_article(url, self.started_at, lastmod):
             return False
-        order = self.fetch_states.recheck_order(url, self.started_at) if held is not None and lastmod is None else None
+        if change_dated is None:
+            change_dated = lastmod is not None
+        order = self.fetch_states.recheck_order(url, self.started_at) if held is not None and not change_dated else None
         if order is not None:
             held.append((order, url))
-        else:
+            self._passed_over.discard(url)
+        elif url not in self._passed_over:
+            self._passed_over.add(url)
             self.crawler.stats.inc_value(STAT_SKIPPED_NOT_DUE)
         return True
+
+    def _already_seen(self, url: str, recheck: bool) -> bool:
+        """Seen in this crawl, and not a known article passed over that a changed listing may recheck."""
+        return url in self._seen and not (recheck and url in self._passed_over)
 
     def _listing_changed(self, url: str) -> bool:
         return self.fetch_states is not None and self.fetch_states.listing_changed(url)
@@ -599,6 +620,10 @@ class NewsSpider(scrapy.Spider):
             # The seen check comes first and is a set lookup: building Request objects for
             # links already known is what costs (field notes: about 3x the throughput).
             if link in seen:
+                if self._already_seen(link, recheck):
+                    continue
+                self._not_due(link, held=held)
+                held_hops[link] = hops + (0 if same_depth else 1)
                 continue
             if same_depth:
                 new_hops = hops
@@ -704,17 +729,25 @@ class NewsSpider(scrapy.Spider):
         return self._document_request(url, callback)
 
     def _candidate_requests(self, urls: Iterable[str], via: str, priority: int,
-                            lastmods: dict[str, datetime] | None = None, recheck: bool = False) -> Iterator[Request]:
+                            lastmods: dict[str, datetime] | None = None, recheck: bool = False,
+                            change_dated: Container[str] | None = None) -> Iterator[Request]:
+        """`change_dated`: the URLs whose date in `lastmods` is a change date (None: all of them)."""
         filt = self.url_filter
+        lastmods = lastmods or {}
         held: list[tuple[datetime, str]] | None = [] if recheck else None
         for url in urls:
             if not self._budget_left():
                 return
             key = url_key(url)
+            lastmod = lastmods.get(url)
+            dated = lastmod is not None and (change_dated is None or url in change_dated)
+            if key in self._seen and not self._already_seen(key, recheck):
+                self._not_due(key, lastmod, held, dated)
+                continue
             if key in self._seen or not filt.allows_page(key):
                 continue
             self._seen.add(key)
-            if self._not_due(key, (lastmods or {}).get(url), held):
+            if self._not_due(key, lastmod, held, dated):
                 continue
             request = self._page_request(key, via=via, hops=1, priority=priority)
             if request is None:
@@ -739,7 +772,9 @@ class NewsSpider(scrapy.Spider):
         meta: dict[str, Any] = {"via": via, "hops": hops}
         if allow_offsite:
             meta["allow_offsite"] = True
-        headers = self._conditional(url, meta) if via != "url" else {}
+        # Start pages (hop 0) are always fetched in full, as a sitemap index is: a 304 would hide which of
+        # the sections they link to changed.
+        headers = self._conditional(url, meta) if via != "url" and hops > 0 else {}
         return Request(url, callback=self.parse_page, errback=self.on_error, priority=priority, meta=meta,
                        headers=headers or None)
 

@@ -1,4 +1,4 @@
-"""SQL for the fetch_state table (migrations 0004, 0007, 0009): read one source's state at crawl start, apply the
+"""SQL for the fetch_state table (migrations 0004, 0007, 0009, 0011): read one source's state at crawl start, apply the
 state files crawls leave in <spool>/state/ (crawler/fetch_state.py).
 
 `apply_fetch_states(conn, spool_root)` is the loader's hook: each file is applied, without the states of
@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 _COLUMNS = (
     "url", "source", "kind", "status", "etag", "last_modified", "content_hash", "first_fetched_at",
     "last_fetched_at", "last_changed_at", "next_due_at", "revisit_seconds", "consecutive_failures", "redirect_to",
-    "listed_at", "change_seconds",
+    "listed_at", "change_seconds", "next_pages",
 )
 
 _UPSERT = f"""
@@ -45,6 +45,7 @@ ON CONFLICT (url) DO UPDATE SET
     redirect_to = EXCLUDED.redirect_to,
     listed_at = GREATEST(EXCLUDED.listed_at, fetch_state.listed_at),
     change_seconds = COALESCE(EXCLUDED.change_seconds, fetch_state.change_seconds),
+    next_pages = EXCLUDED.next_pages,
     updated_at = now()
 WHERE fetch_state.last_fetched_at IS NULL OR EXCLUDED.last_fetched_at >= fetch_state.last_fetched_at
 """
